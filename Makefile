@@ -1,0 +1,79 @@
+# The two commands a newcomer needs: `make run` and `make test`. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APP_VENV  := .venv
+RASA_VENV := .venv-rasa
+PY        := $(APP_VENV)/bin/python
+RASA      := $(RASA_VENV)/bin/rasa
+MODEL     := models/collections.tar.gz
+PYTHON311 ?= python3.11
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null | sort)
+
+# Rasa 3.6 is chatty about its own dependencies; these keep its output readable and offline.
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore
+export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+
+.PHONY: help setup run test train db demo-accounts rasa-validate rasa-test pytest lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed ## create both virtual environments (only when missing or the pins changed)
+
+$(APP_VENV)/.installed: requirements/app.lock
+	@$(PYTHON311) -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || \
+	  { echo "Python 3.11 is needed for the app (set PYTHON311=/path/to/python3.11)"; exit 1; }
+	rm -rf $(APP_VENV)
+	$(PYTHON311) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/app.lock
+	touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	rm -rf $(RASA_VENV)
+	python310=$$(scripts/find-python310) && $$python310 -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/rasa.lock
+	touch $@
+
+train: $(MODEL) ## train the Rasa model (only when training data or config changed)
+
+$(MODEL): $(RASA_VENV)/.installed $(TRAINING_FILES)
+	$(RASA) train --fixed-model-name collections --out models --quiet
+	touch $@
+
+db: $(APP_VENV)/.installed ## migrate the database and seed the demo portfolio when it is empty
+	$(PY) -m bot migrate
+	$(PY) -m bot seed-demo
+
+run: setup train db ## start Rasa, the action server and the api; open the printed chat URL
+	$(PY) -m bot run
+
+demo-accounts: db ## print demo cardholders with what passes their identity check
+	@$(PY) -m bot demo-accounts
+
+rasa-validate: $(RASA_VENV)/.installed
+	$(RASA) data validate --quiet
+
+rasa-test: train
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
+	  --out var/rasa-test-results --quiet
+
+pytest: setup train
+	$(PY) -m pytest
+
+test: setup train rasa-validate rasa-test pytest ## set up, then the whole suite (Rasa data, Rasa stories, pytest)
+
+lint: $(APP_VENV)/.installed ## ruff and mypy
+	$(PY) -m ruff check bot api actions tests migrations
+	$(PY) -m ruff format --check bot api actions tests migrations
+	$(PY) -m mypy bot api actions
+
+format: $(APP_VENV)/.installed ## format the code with ruff
+	$(PY) -m ruff format bot api actions tests migrations
+	$(PY) -m ruff check --fix bot api actions tests migrations
+
+clean: ## remove environments, models, the local database and logs
+	rm -rf $(APP_VENV) $(RASA_VENV) models var .pytest_cache .mypy_cache .ruff_cache

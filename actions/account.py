@@ -1,0 +1,31 @@
+"""Telling a verified cardholder what is due."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import conversation_of, unit_of_work
+from bot.accounts.service import explain_account
+
+
+class ActionExplainOverdue(Action):
+    def name(self) -> str:
+        return "action_explain_overdue"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        with unit_of_work() as session:
+            conversation = conversation_of(session, tracker)
+            if not conversation.verified or conversation.cardholder is None:
+                # The slot said verified but the record does not: trust the record.
+                return [SlotSet("verified", False)]
+            texts = [explain_account(account) for account in conversation.cardholder.accounts]
+        for text in texts or ["I can't find a card account for you. A colleague can help."]:
+            dispatcher.utter_message(text=text)
+        return []

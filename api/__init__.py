@@ -1,0 +1,1 @@
+"""The FastAPI gateway: web chat, webhooks, console and health."""

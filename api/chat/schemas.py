@@ -1,0 +1,66 @@
+"""Web chat request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+MAX_MESSAGE_LENGTH = 1600
+
+
+class StartConversation(BaseModel):
+    phone: str = Field(min_length=1, max_length=32, description="Mobile number, E.164 (+8613800000000)")
+
+
+class ConversationStarted(BaseModel):
+    conversation_id: str
+    token: str = Field(description="Bearer token for this conversation's further requests")
+
+
+class SendMessage(BaseModel):
+    text: str | None = Field(default=None, max_length=MAX_MESSAGE_LENGTH)
+    payload: str | None = Field(
+        default=None, max_length=200, description="A button payload from the latest bot message"
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SendMessage:
+        if (self.text is None) == (self.payload is None):
+            raise ValueError("send either text or payload")
+        if self.text is not None and not self.text.strip():
+            raise ValueError("text is empty")
+        return self
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class ReplyOut(BaseModel):
+    text: str
+    buttons: list[Button] = []
+
+
+class TurnOut(BaseModel):
+    replies: list[ReplyOut]
+    state: str = Field(description="bot, human (a colleague will answer) or closed")
+    verified: bool
+    degraded: bool = Field(description="true when the assistant could not be reached")
+
+
+class MessageOut(BaseModel):
+    author: str
+    direction: str
+    text: str
+    buttons: list[dict[str, Any]] | None
+    created_at: datetime
+
+
+class TranscriptOut(BaseModel):
+    conversation_id: str
+    state: str
+    verified: bool
+    messages: list[MessageOut]

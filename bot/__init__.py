@@ -1,0 +1,1 @@
+"""Core of the collections assistant: domain, services, policy, persistence and clients."""

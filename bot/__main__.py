@@ -1,0 +1,115 @@
+"""Command line: `python -m bot <command>`; `python -m bot --help` lists the commands."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+
+from bot.settings import PROJECT_ROOT, get_settings
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from bot.persistence.migrate import upgrade_to_head
+
+    upgrade_to_head(get_settings().database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+def _seed_demo(_: argparse.Namespace) -> int:
+    from bot.demo.seed import seed_demo_portfolio
+    from bot.persistence import session_scope
+
+    with session_scope() as session:
+        added = seed_demo_portfolio(
+            session, settings=get_settings(), as_of=datetime.now(UTC).date()
+        )
+    print(f"demo portfolio: {added} cardholders added" if added else "demo portfolio: already there")
+    return 0
+
+
+def _demo_accounts(_: argparse.Namespace) -> int:
+    from bot.demo.seed import demo_cardholders
+    from bot.persistence import session_scope
+    from bot.accounts.models import CardAccount
+    from bot.money import format_money
+    from sqlalchemy import select
+
+    with session_scope() as session:
+        stored = {a.external_id: a for a in session.scalars(select(CardAccount))}
+    header = f"{'phone':<16} {'card':<6} {'date of birth':<13} {'stage':<8} {'overdue':>14}  name"
+    print(header)
+    print("-" * len(header))
+    for demo in demo_cardholders():
+        account = stored.get(f"{demo.external_id}-CARD")
+        overdue = format_money(account.overdue_amount_minor, account.currency) if account else "not seeded"
+        print(
+            f"{demo.phone_e164:<16} {demo.card_last4:<6} {demo.date_of_birth.isoformat():<13} "
+            f"{demo.stage:<8} {overdue:>14}  {demo.full_name}"
+        )
+    return 0
+
+
+def _run(_: argparse.Namespace) -> int:
+    from bot.devstack import DevStack, Ports, StackFailed
+
+    settings = get_settings()
+    ports = Ports(api=settings.api_port, rasa=_port(settings.rasa_url), actions=_port(settings.action_server_url))
+    stack = DevStack(
+        ports=ports,
+        env={},
+        log_dir=PROJECT_ROOT / "var" / "log",
+        rasa_token=settings.rasa_token.get_secret_value(),
+    )
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    print("starting Rasa (loading the model takes about a minute), action server and api ...")
+    try:
+        stack.start()
+    except StackFailed as error:
+        print(f"could not start: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"\n  Web chat     {stack.api_url}/chat\n"
+        f"  API docs     {stack.api_url}/docs\n"
+        f"  Rasa server  {stack.rasa_url}\n"
+        f"  Logs         var/log/\n"
+        f"  Test logins  make demo-accounts\n\nPress Ctrl-C to stop."
+    )
+    stopping.wait()
+    print("\nstopping ...")
+    stack.stop()
+    print("stopped")
+    return 0
+
+
+def _port(url: str) -> int:
+    from urllib.parse import urlsplit
+
+    port = urlsplit(url).port
+    if port is None:
+        raise SystemExit(f"{url} names no port")
+    return port
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=_migrate)
+    commands.add_parser("seed-demo", help="add the demo portfolio to an empty database").set_defaults(
+        func=_seed_demo
+    )
+    commands.add_parser(
+        "demo-accounts", help="print the demo cardholders and what passes their identity check"
+    ).set_defaults(func=_demo_accounts)
+    commands.add_parser("run", help="start Rasa, the action server and the api").set_defaults(func=_run)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

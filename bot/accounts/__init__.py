@@ -1,0 +1,1 @@
+"""Cardholders, their card accounts and payments."""

@@ -1,0 +1,92 @@
+"""Cardholders, card accounts and payments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.accounts.stages import Stage, StageBounds, stage_for
+from bot.persistence import Base, utcnow
+
+
+class RiskTier(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Cardholder(Base):
+    __tablename__ = "cardholders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    phone_e164: Mapped[str] = mapped_column(String(16), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    # HMAC of the date of birth: checkable, never readable back.
+    dob_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    accounts: Mapped[list[CardAccount]] = relationship(
+        back_populates="cardholder", order_by="CardAccount.id"
+    )
+
+    __table_args__ = (CheckConstraint("phone_e164 LIKE '+%'", name="phone_e164"),)
+
+
+class CardAccount(Base):
+    __tablename__ = "card_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    cardholder_id: Mapped[int] = mapped_column(ForeignKey("cardholders.id"), index=True)
+    card_last4: Mapped[str] = mapped_column(String(4))
+    currency: Mapped[str] = mapped_column(String(3))
+    credit_limit_minor: Mapped[int] = mapped_column(BigInteger)
+    statement_balance_minor: Mapped[int] = mapped_column(BigInteger)
+    minimum_due_minor: Mapped[int] = mapped_column(BigInteger)
+    overdue_amount_minor: Mapped[int] = mapped_column(BigInteger)
+    due_date: Mapped[date] = mapped_column(Date)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    # The bank's snapshot date the figures above are true on.
+    as_of: Mapped[date] = mapped_column(Date)
+    risk_tier: Mapped[RiskTier] = mapped_column(String(8))
+    behaviour_score: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    cardholder: Mapped[Cardholder] = relationship(back_populates="accounts")
+
+    __table_args__ = (
+        CheckConstraint("length(card_last4) = 4", name="card_last4_length"),
+        CheckConstraint("overdue_amount_minor >= 0", name="overdue_not_negative"),
+        CheckConstraint("minimum_due_minor >= 0", name="minimum_due_not_negative"),
+        CheckConstraint("days_past_due >= 0", name="dpd_not_negative"),
+    )
+
+    @property
+    def masked_card(self) -> str:
+        return f"**** {self.card_last4}"
+
+    def stage(self, bounds: StageBounds = StageBounds()) -> Stage:
+        """The delinquency stage on the snapshot date."""
+        return stage_for(self.days_past_due, (self.due_date - self.as_of).days, bounds)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("card_accounts.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    paid_at: Mapped[datetime] = mapped_column()
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)

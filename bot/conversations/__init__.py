@@ -1,0 +1,1 @@
+"""Conversations with cardholders and every message in them."""

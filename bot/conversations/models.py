@@ -1,0 +1,98 @@
+"""Conversations and messages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.persistence import Base, utcnow
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+
+
+class ConversationState(StrEnum):
+    BOT = "bot"
+    HUMAN = "human"
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Author(StrEnum):
+    CARDHOLDER = "cardholder"
+    BOT = "bot"
+    COLLECTOR = "collector"
+    SYSTEM = "system"
+
+
+class MessageStatus(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+
+
+def _new_conversation_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    # Opaque and unguessable: it is also the Rasa sender id.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_new_conversation_id)
+    channel: Mapped[Channel] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    cardholder_id: Mapped[int | None] = mapped_column(ForeignKey("cardholders.id"), index=True)
+    state: Mapped[ConversationState] = mapped_column(String(8), default=ConversationState.BOT)
+    verified_at: Mapped[datetime | None] = mapped_column()
+    failed_verification_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None] = mapped_column()
+    # SHA-256 of the web chat's bearer token; the token itself is only ever held by the browser.
+    access_token_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="Message.id"
+    )
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    direction: Mapped[Direction] = mapped_column(String(8))
+    author: Mapped[Author] = mapped_column(String(12))
+    channel: Mapped[Channel] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    delivered_at: Mapped[datetime | None] = mapped_column()
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")

@@ -1,0 +1,125 @@
+"""Starting conversations and recording every message in them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.accounts.service import find_cardholder_by_phone
+from bot.conversations.models import (
+    Author,
+    Channel,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+)
+from bot.masking import mask_card_numbers
+from bot.persistence import utcnow
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_web_conversation(session: Session, *, phone_e164: str) -> tuple[Conversation, str]:
+    """A new web chat for whoever holds `phone_e164`, and the bearer token that opens it.
+
+    An unknown number still gets a conversation, so the page never reveals who is a customer.
+    """
+    cardholder = find_cardholder_by_phone(session, phone_e164)
+    token = secrets.token_urlsafe(32)
+    conversation = Conversation(
+        channel=Channel.WEB,
+        address=phone_e164,
+        cardholder_id=cardholder.id if cardholder else None,
+        access_token_hash=_token_hash(token),
+    )
+    session.add(conversation)
+    session.flush()
+    audit.record(
+        session,
+        actor="api",
+        action="conversation.started",
+        conversation_id=conversation.id,
+        cardholder_id=conversation.cardholder_id,
+        channel=Channel.WEB.value,
+    )
+    return conversation, token
+
+
+def token_opens(conversation: Conversation, token: str) -> bool:
+    """True when `token` is the bearer token of `conversation`."""
+    if conversation.access_token_hash is None:
+        return False
+    return hmac.compare_digest(conversation.access_token_hash, _token_hash(token))
+
+
+def record_inbound(
+    session: Session, *, conversation: Conversation, text: str, provider_message_id: str | None = None
+) -> Message:
+    """Store what the cardholder wrote, with any full card number masked."""
+    message = Message(
+        conversation_id=conversation.id,
+        direction=Direction.INBOUND,
+        author=Author.CARDHOLDER,
+        channel=conversation.channel,
+        text=mask_card_numbers(text),
+        provider_message_id=provider_message_id,
+        status=MessageStatus.RECEIVED,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def record_outbound(
+    session: Session,
+    *,
+    conversation: Conversation,
+    text: str,
+    author: Author,
+    buttons: list[dict[str, Any]] | None = None,
+    status: MessageStatus = MessageStatus.SENT,
+) -> Message:
+    """Store a message to the cardholder; web chat messages are delivered by the response itself."""
+    now = utcnow()
+    message = Message(
+        conversation_id=conversation.id,
+        direction=Direction.OUTBOUND,
+        author=author,
+        channel=conversation.channel,
+        text=text,
+        buttons=buttons or None,
+        status=status,
+        sent_at=now if status in (MessageStatus.SENT, MessageStatus.DELIVERED) else None,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def last_offered_buttons(session: Session, conversation_id: str) -> list[dict[str, Any]]:
+    """The buttons of the latest outbound message, the only payloads a reply may choose."""
+    latest = session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.OUTBOUND)
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    return list(latest.buttons or []) if latest else []
+
+
+def transcript(session: Session, conversation_id: str) -> list[Message]:
+    """Every message of the conversation, oldest first."""
+    return list(
+        session.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
+    )

@@ -1,0 +1,178 @@
+"""Starting Rasa, the action server and the api together, and stopping them cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot.settings import PROJECT_ROOT
+
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL_PATH = PROJECT_ROOT / "models" / "collections.tar.gz"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Ports:
+    api: int
+    rasa: int
+    actions: int
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(api=free_port(), rasa=free_port(), actions=free_port())
+
+
+@dataclass
+class _Service:
+    name: str
+    argv: list[str]
+    ready_url: str
+    # Rasa 3.6 ignores SIGTERM for a long time but stops within seconds on SIGINT.
+    stop_signal: int
+    process: subprocess.Popen[bytes] | None = None
+
+
+class StackFailed(RuntimeError):
+    """A service died or did not become ready in time."""
+
+
+class DevStack:
+    """The three processes of the assistant on loopback, with logs under `log_dir`."""
+
+    def __init__(self, *, ports: Ports, env: Mapping[str, str], log_dir: Path, rasa_token: str) -> None:
+        self.ports = ports
+        self.log_dir = log_dir
+        self._env = {
+            **os.environ,
+            **env,
+            "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
+            "RASA_TOKEN": rasa_token,
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}/webhook",
+            "SANIC_HOST": "127.0.0.1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+        python = sys.executable
+        self._services = [
+            _Service(
+                "actions",
+                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
+                f"http://127.0.0.1:{ports.actions}/health",
+                signal.SIGTERM,
+            ),
+            _Service(
+                "rasa",
+                [
+                    str(RASA_BIN), "run", "--enable-api", "--auth-token", rasa_token,
+                    "--interface", "127.0.0.1", "--port", str(ports.rasa),
+                    "--model", str(MODEL_PATH), "--endpoints", "endpoints.yml",
+                    "--credentials", "credentials.yml",
+                ],
+                f"http://127.0.0.1:{ports.rasa}/status?token={rasa_token}",
+                signal.SIGINT,
+            ),
+            _Service(
+                "api",
+                [
+                    python, "-m", "uvicorn", "api.main:create_app", "--factory",
+                    "--host", "127.0.0.1", "--port", str(ports.api),
+                ],
+                f"http://127.0.0.1:{ports.api}/healthz",
+                signal.SIGTERM,
+            ),
+        ]
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.api}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    def start(self, *, timeout: float = 240.0) -> None:
+        """Start every service and wait until each answers; stop all of them on failure."""
+        if not RASA_BIN.exists() or not MODEL_PATH.exists():
+            raise StackFailed("Rasa or the trained model is missing: run `make train` first")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for service in self._services:
+            log = open(self.log_dir / f"{service.name}.log", "ab")  # noqa: SIM115 - closed by the child
+            service.process = subprocess.Popen(
+                service.argv,
+                cwd=PROJECT_ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            log.close()
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self._services)
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for service in list(pending):
+                    assert service.process is not None
+                    if service.process.poll() is not None:
+                        raise StackFailed(
+                            f"{service.name} exited with {service.process.returncode}; "
+                            f"see {self.log_dir / (service.name + '.log')}"
+                        )
+                    try:
+                        response = client.get(service.ready_url)
+                        if response.status_code == 200 and (
+                            service.name != "rasa" or response.json().get("model_id")
+                        ):
+                            pending.remove(service)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    names = ", ".join(s.name for s in pending)
+                    raise StackFailed(f"not ready after {timeout:.0f}s: {names}; logs in {self.log_dir}")
+                if pending:
+                    time.sleep(0.5)
+
+    def stop(self, *, grace: float = 20.0) -> None:
+        """Stop the services in reverse order, each by its own signal, killing any that hang."""
+        for service in reversed(self._services):
+            process = service.process
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(service.stop_signal)
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def __enter__(self) -> DevStack:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,34 @@
+"""Every mapped model, imported in one place so metadata and migrations see them all."""
+
+from bot.accounts.models import CardAccount, Cardholder, Payment, RiskTier
+from bot.audit.models import AuditEvent
+from bot.conversations.models import (
+    Author,
+    Channel,
+    Conversation,
+    ConversationState,
+    Direction,
+    Message,
+    MessageStatus,
+)
+from bot.handoff.models import Escalation, EscalationReason, EscalationStatus
+from bot.persistence import Base
+
+__all__ = [
+    "AuditEvent",
+    "Author",
+    "Base",
+    "CardAccount",
+    "Cardholder",
+    "Channel",
+    "Conversation",
+    "ConversationState",
+    "Direction",
+    "Escalation",
+    "EscalationReason",
+    "EscalationStatus",
+    "Message",
+    "MessageStatus",
+    "Payment",
+    "RiskTier",
+]

@@ -1,0 +1,80 @@
+"""The Rasa server, seen from the api: its REST channel and its tracker API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer, or answered with an error."""
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RasaClient:
+    """Talks to one Rasa server; `transport` lets tests put a fake in front of it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._token = token
+        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send_message(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
+        """One user turn through the REST channel; the bot's replies in order."""
+        try:
+            response = self._http.post(
+                "/webhooks/rest/webhook",
+                json={"sender": sender_id, "message": text, "metadata": metadata or {}},
+            )
+            response.raise_for_status()
+            payload = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise RasaUnavailable(str(error)) from error
+        replies = []
+        for item in payload:
+            if item.get("text"):
+                buttons = [
+                    {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                    for b in item.get("buttons") or []
+                ]
+                replies.append(BotMessage(text=item["text"], buttons=buttons))
+        return replies
+
+    def resume(self, sender_id: str) -> None:
+        """Give a paused conversation back to the bot."""
+        self._append_events(sender_id, [{"event": "resume"}])
+
+    def _append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        try:
+            response = self._http.post(
+                f"/conversations/{sender_id}/tracker/events",
+                params={"token": self._token},
+                json=events,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(str(error)) from error
+
+    def is_ready(self) -> bool:
+        """True when the server is up with a model loaded."""
+        try:
+            response = self._http.get("/status", params={"token": self._token}, timeout=2.0)
+            return response.status_code == 200 and bool(response.json().get("model_id"))
+        except (httpx.HTTPError, ValueError):
+            return False

@@ -1,0 +1,56 @@
+"""One settings object for every process, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that ship in .env.example and the code; refused outside development.
+_PLACEHOLDER_SECRETS = {"change-me", "dev-only-change-me", ""}
+
+
+class Settings(BaseSettings):
+    """Configuration of the api, the action server and the command-line tools."""
+
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: str = Field(default="development", description="development, test or production")
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'collections.db'}"
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr = SecretStr("dev-only-change-me")
+    rasa_timeout_seconds: float = 30.0
+    action_server_url: str = "http://127.0.0.1:5055/webhook"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Keys the date of birth hash; rotating it invalidates every stored verification fact.
+    verification_hash_key: SecretStr = SecretStr("dev-only-change-me")
+    max_verification_attempts: int = 3
+
+    bank_name: str = "Harbour Bank"
+    bank_phone: str = "+1 800 555 0100"
+    handoff_reply_hours: str = "Monday to Friday, 09:00-18:00"
+    pre_due_days: int = 5
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "production":
+            for name in ("rasa_token", "verification_hash_key"):
+                if getattr(self, name).get_secret_value() in _PLACEHOLDER_SECRETS:
+                    raise ValueError(f"{name.upper()} must be set to a real secret in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use (never at import)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Confirming that the person in a conversation is the cardholder."""
