@@ -76,7 +76,7 @@ def first_in_stage(portfolio: list[DemoCardholder], stage: str) -> DemoCardholde
     return next(d for d in portfolio if d.stage == stage)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     path = Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
     path.mkdir(parents=True, exist_ok=True)

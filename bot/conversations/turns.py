@@ -12,6 +12,7 @@ from bot import audit
 from bot.conversations.models import Author, ConversationState
 from bot.conversations.service import last_offered_buttons, record_inbound, record_outbound
 from bot.disclosure import pre_verification_violation
+from bot.masking import mask_card_numbers
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.verification.service import load_conversation
 
@@ -46,8 +47,8 @@ class TurnOutcome:
 
 
 def text_for_bot(text: str) -> str:
-    """Cardholder text as the dialogue model may see it: never an `/intent` command."""
-    return text.strip().lstrip("/").strip()
+    """Cardholder text as the dialogue model may see it: no `/intent` command, no card number."""
+    return mask_card_numbers(text).strip().lstrip("/").strip()
 
 
 class TurnRunner:

@@ -1,0 +1,26 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.conversations.service import start_web_conversation
+from tests.conftest import first_in_stage
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def domain():
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def m2(demo_portfolio):
+    return first_in_stage(demo_portfolio, "M2-M3")
+
+
+@pytest.fixture
+def conversation_id(sessions, m2):
+    with sessions.begin() as session:
+        conversation, _ = start_web_conversation(session, phone_e164=m2.phone_e164)
+        return conversation.id

@@ -1,0 +1,29 @@
+"""Explaining what is due, only to a verified person."""
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.account import ActionExplainOverdue
+from bot.conversations.models import Conversation
+from bot.money import format_money
+from bot.persistence import utcnow
+from tests.actions.trackers import plain_tracker
+
+
+def test_verified_person_hears_the_overdue_amount_from_the_database(conversation_id, domain, m2, sessions):
+    with sessions.begin() as session:
+        session.get(Conversation, conversation_id).verified_at = utcnow()
+    dispatcher = CollectingDispatcher()
+    events = ActionExplainOverdue().run(dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain)
+    assert events == []
+    [message] = dispatcher.messages
+    assert format_money(m2.overdue_amount_minor, m2.currency) in message["text"]
+    assert format_money(m2.minimum_due_minor, m2.currency) in message["text"]
+    assert f"card ending {m2.card_last4}" in message["text"]
+    assert f"{m2.days_past_due} days ago" in message["text"]
+
+
+def test_a_slot_that_says_verified_is_not_enough(conversation_id, domain):
+    dispatcher = CollectingDispatcher()
+    events = ActionExplainOverdue().run(dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain)
+    assert dispatcher.messages == []
+    assert events == [{"event": "slot", "timestamp": None, "name": "verified", "value": False}]

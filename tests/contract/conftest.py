@@ -1,0 +1,54 @@
+"""The real thing: Rasa with the trained model, the action server and the api, as processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.demo.seed import DemoCardholder, demo_cardholders, seed_demo_portfolio
+from bot.devstack import DevStack, Ports
+from bot.persistence.session import make_engine, session_factory
+from bot.settings import Settings
+from tests.conftest import AS_OF, TEST_HASH_KEY
+from tests.databases import TemplateDatabase
+
+
+@dataclass
+class RunningStack:
+    stack: DevStack
+    sessions: sessionmaker[Session]
+    portfolio: list[DemoCardholder]
+    http: httpx.Client
+
+
+@pytest.fixture(scope="session")
+def running_stack(template_database: TemplateDatabase, artifacts_dir) -> Iterator[RunningStack]:
+    database_url = template_database.copy()
+    settings = Settings(database_url=database_url, verification_hash_key=TEST_HASH_KEY)  # type: ignore[arg-type]
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        seed_demo_portfolio(session, settings=settings, as_of=AS_OF)
+    stack = DevStack(
+        ports=Ports.free(),
+        env={
+            "DATABASE_URL": database_url,
+            "VERIFICATION_HASH_KEY": TEST_HASH_KEY,
+            "ENVIRONMENT": "test",
+            "RASA_TIMEOUT_SECONDS": "60",
+        },
+        log_dir=artifacts_dir / "stack-logs",
+        rasa_token="contract-test-token",
+    )
+    stack.start()
+    try:
+        with httpx.Client(base_url=stack.api_url, timeout=90) as http:
+            yield RunningStack(stack, sessions, list(demo_cardholders()), http)
+    finally:
+        stack.stop()
+        engine.dispose()
+        template_database.drop(database_url)

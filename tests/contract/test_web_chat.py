@@ -1,0 +1,152 @@
+"""Whole conversations through the api, with the real Rasa server and action server behind it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from bot.audit import AuditEvent
+from bot.conversations.models import Conversation, Message
+from bot.disclosure import pre_verification_violation
+from bot.handoff.models import Escalation
+from bot.money import format_money
+
+pytestmark = pytest.mark.stack
+
+
+class Chat:
+    """A person in the web chat."""
+
+    def __init__(self, http, phone):
+        started = http.post("/api/chat/conversations", json={"phone": phone})
+        assert started.status_code == 201, started.text
+        self.http = http
+        self.id = started.json()["conversation_id"]
+        self.auth = {"Authorization": f"Bearer {started.json()['token']}"}
+        self.last = None
+
+    def say(self, text):
+        response = self.http.post(
+            f"/api/chat/conversations/{self.id}/messages", json={"text": text}, headers=self.auth
+        )
+        assert response.status_code == 200, response.text
+        self.last = response.json()
+        assert self.last["degraded"] is False
+        return [reply["text"] for reply in self.last["replies"]]
+
+
+def _wrong_last4(right):
+    return "0000" if right != "0000" else "1111"
+
+
+def _pick(portfolio, stage, index=0):
+    return [d for d in portfolio if d.stage == stage][index]
+
+
+def test_verify_after_one_mistake_and_hear_what_is_overdue(running_stack):
+    person = _pick(running_stack.portfolio, "M2-M3")
+    chat = Chat(running_stack.http, person.phone_e164)
+
+    greeting = chat.say("hi")
+    assert "virtual assistant" in greeting[0]
+    assert "last 4 digits" in greeting[-1]
+
+    assert "date of birth" in chat.say(_wrong_last4(person.card_last4))[-1]
+    mismatch = chat.say(person.date_of_birth.isoformat())
+    assert "don't match" in mismatch[0] and "2 more attempt" in mismatch[0]
+    assert "last 4 digits" in mismatch[-1]
+    for reply in greeting + mismatch:
+        assert pre_verification_violation(reply) is None
+
+    chat.say(f"it's {person.card_last4}")
+    explanation = chat.say(person.date_of_birth.strftime("%d/%m/%Y"))
+    assert chat.last["verified"] is True
+    assert format_money(person.overdue_amount_minor, person.currency) in explanation[0]
+    assert format_money(person.minimum_due_minor, person.currency) in explanation[0]
+    assert f"{person.days_past_due} days ago" in explanation[0]
+    assert "anything else" in explanation[-1]
+    assert "Goodbye" in chat.say("no thanks")[0]
+
+    with running_stack.sessions() as session:
+        conversation = session.get(Conversation, chat.id)
+        assert conversation.verified_at is not None
+        assert conversation.failed_verification_count == 1
+        messages = session.scalars(select(Message).where(Message.conversation_id == chat.id)).all()
+        inbound = [m.text for m in messages if m.direction == "inbound"]
+        assert inbound == [
+            "hi",
+            _wrong_last4(person.card_last4),
+            person.date_of_birth.isoformat(),
+            f"it's {person.card_last4}",
+            person.date_of_birth.strftime("%d/%m/%Y"),
+            "no thanks",
+        ]
+        assert sum(m.direction == "outbound" for m in messages) >= 8
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.conversation_id == chat.id)
+        ).all()
+        assert actions == ["conversation.started", "verification.failed", "verification.passed"]
+
+
+def test_three_failures_lock_the_conversation_and_a_human_takes_it(running_stack):
+    person = _pick(running_stack.portfolio, "M1")
+    chat = Chat(running_stack.http, person.phone_e164)
+    chat.say("how much do i owe")
+    for attempt, born in enumerate([date(1961, 1, 1), date(1962, 2, 2), date(1963, 3, 3)], start=1):
+        chat.say(person.card_last4)
+        replies = chat.say(born.isoformat())
+        if attempt < 3:
+            assert f"{3 - attempt} more attempt" in replies[0]
+    assert "colleague" in replies[-1]
+    assert chat.last["state"] == "human"
+    assert chat.last["verified"] is False
+    for reply in replies:
+        assert pre_verification_violation(reply) is None
+
+    # Locked: the bot stays quiet, the message is kept for the collector.
+    assert chat.say(f"{person.card_last4} {person.date_of_birth.isoformat()}") == []
+    assert chat.last["state"] == "human"
+    with running_stack.sessions() as session:
+        conversation = session.get(Conversation, chat.id)
+        assert conversation.locked and conversation.verified_at is None
+        [escalation] = session.scalars(select(Escalation).where(Escalation.conversation_id == chat.id))
+        assert escalation.reason == "verification_lockout"
+        last = session.scalars(
+            select(Message).where(Message.conversation_id == chat.id).order_by(Message.id.desc())
+        ).first()
+        assert last.direction == "inbound"
+
+
+def test_unknown_number_is_never_told_anything(running_stack):
+    someone = _pick(running_stack.portfolio, "M4+")
+    chat = Chat(running_stack.http, "+12025559999")
+    replies = chat.say("hello")
+    chat.say(someone.card_last4)
+    replies += chat.say(someone.date_of_birth.isoformat())
+    assert "don't match" in replies[-2]
+    for reply in replies:
+        assert pre_verification_violation(reply) is None
+
+
+def test_typed_commands_and_nonsense_get_the_fallback(running_stack):
+    person = _pick(running_stack.portfolio, "pre-due")
+    chat = Chat(running_stack.http, person.phone_e164)
+    for text in ("/restart", "what's the weather like"):
+        replies = chat.say(text)
+        assert replies, text
+        assert any("put you in touch with a person" in r for r in replies), replies
+    assert chat.last["verified"] is False
+
+
+def test_asking_for_a_person_pauses_the_bot(running_stack):
+    person = _pick(running_stack.portfolio, "M4+")
+    chat = Chat(running_stack.http, person.phone_e164)
+    chat.say("hi")
+    replies = chat.say("i want to talk to a real person")
+    assert "colleague" in replies[-1]
+    assert chat.say("hello?") == []
+    with running_stack.sessions() as session:
+        [escalation] = session.scalars(select(Escalation).where(Escalation.conversation_id == chat.id))
+        assert escalation.reason == "asked_for_human"
