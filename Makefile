@@ -64,7 +64,7 @@ rasa-test: train
 pytest: setup train
 	$(PY) -m pytest
 
-test: setup train rasa-validate rasa-test pytest ## set up, then the whole suite (Rasa data, Rasa stories, pytest)
+test: setup train lint rasa-validate rasa-test pytest ## set up, then the whole suite (lint, Rasa data, Rasa stories, pytest)
 
 lint: $(APP_VENV)/.installed ## ruff and mypy
 	$(PY) -m ruff check bot api actions tests migrations

@@ -27,6 +27,8 @@ def unit_of_work() -> Iterator[Session]:
         yield session
 
 
-def conversation_of(session: Session, tracker: Tracker, *, for_update: bool = False) -> Conversation:
+def conversation_of(
+    session: Session, tracker: Tracker, *, for_update: bool = False
+) -> Conversation:
     """The stored conversation behind the tracker (the Rasa sender id is our conversation id)."""
     return load_conversation(session, tracker.sender_id, for_update=for_update)

@@ -33,7 +33,11 @@ class ValidateVerificationForm(FormValidationAction):
         return domain_slots
 
     def validate_card_last4(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> dict[str, Any]:
         """Accept exactly 4 digits; refuse, and never keep, a full card number."""
         parsed = parse_card_last4(str(slot_value or ""))
@@ -46,9 +50,13 @@ class ValidateVerificationForm(FormValidationAction):
         return {"card_last4": None}
 
     def validate_date_of_birth(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> dict[str, Any]:
-        """Read the date, then check both answers together, so a failure never says which was wrong."""
+        """Read the date, then check both answers at once: a failure never says which was wrong."""
         config = settings()
         with unit_of_work() as session:
             conversation = conversation_of(session, tracker, for_update=True)
@@ -77,4 +85,3 @@ class ValidateVerificationForm(FormValidationAction):
             response="utter_verification_failed", attempts_left=outcome.attempts_left
         )
         return dict(_RESET)
-

@@ -44,6 +44,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            _body("http_error", str(error.detail)), status_code=error.status_code
-        )
+        return JSONResponse(_body("http_error", str(error.detail)), status_code=error.status_code)

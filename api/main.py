@@ -72,6 +72,10 @@ def create_app(
     def health(session: SessionDep) -> dict[str, str]:
         """Whether the database and the Rasa server answer."""
         session.execute(text("SELECT 1"))
-        return {"status": "ok", "database": "ok", "rasa": "ok" if rasa.is_ready() else "unreachable"}
+        return {
+            "status": "ok",
+            "database": "ok",
+            "rasa": "ok" if rasa.is_ready() else "unreachable",
+        }
 
     return app

@@ -27,16 +27,19 @@ def _seed_demo(_: argparse.Namespace) -> int:
         added = seed_demo_portfolio(
             session, settings=get_settings(), as_of=datetime.now(UTC).date()
         )
-    print(f"demo portfolio: {added} cardholders added" if added else "demo portfolio: already there")
+    print(
+        f"demo portfolio: {added} cardholders added" if added else "demo portfolio: already there"
+    )
     return 0
 
 
 def _demo_accounts(_: argparse.Namespace) -> int:
-    from bot.demo.seed import demo_cardholders
-    from bot.persistence import session_scope
-    from bot.accounts.models import CardAccount
-    from bot.money import format_money
     from sqlalchemy import select
+
+    from bot.accounts.models import CardAccount
+    from bot.demo.seed import demo_cardholders
+    from bot.money import format_money
+    from bot.persistence import session_scope
 
     with session_scope() as session:
         stored = {a.external_id: a for a in session.scalars(select(CardAccount))}
@@ -45,7 +48,11 @@ def _demo_accounts(_: argparse.Namespace) -> int:
     print("-" * len(header))
     for demo in demo_cardholders():
         account = stored.get(f"{demo.external_id}-CARD")
-        overdue = format_money(account.overdue_amount_minor, account.currency) if account else "not seeded"
+        overdue = (
+            format_money(account.overdue_amount_minor, account.currency)
+            if account
+            else "not seeded"
+        )
         print(
             f"{demo.phone_e164:<16} {demo.card_last4:<6} {demo.date_of_birth.isoformat():<13} "
             f"{demo.stage:<8} {overdue:>14}  {demo.full_name}"
@@ -57,7 +64,11 @@ def _run(_: argparse.Namespace) -> int:
     from bot.devstack import DevStack, Ports, StackFailed
 
     settings = get_settings()
-    ports = Ports(api=settings.api_port, rasa=_port(settings.rasa_url), actions=_port(settings.action_server_url))
+    ports = Ports(
+        api=settings.api_port,
+        rasa=_port(settings.rasa_url),
+        actions=_port(settings.action_server_url),
+    )
     stack = DevStack(
         ports=ports,
         env={},
@@ -99,14 +110,18 @@ def _port(url: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="bring the database to the newest schema").set_defaults(func=_migrate)
-    commands.add_parser("seed-demo", help="add the demo portfolio to an empty database").set_defaults(
-        func=_seed_demo
+    commands.add_parser("migrate", help="bring the database to the newest schema").set_defaults(
+        func=_migrate
     )
+    commands.add_parser(
+        "seed-demo", help="add the demo portfolio to an empty database"
+    ).set_defaults(func=_seed_demo)
     commands.add_parser(
         "demo-accounts", help="print the demo cardholders and what passes their identity check"
     ).set_defaults(func=_demo_accounts)
-    commands.add_parser("run", help="start Rasa, the action server and the api").set_defaults(func=_run)
+    commands.add_parser("run", help="start Rasa, the action server and the api").set_defaults(
+        func=_run
+    )
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -55,7 +55,9 @@ class StackFailed(RuntimeError):
 class DevStack:
     """The three processes of the assistant on loopback, with logs under `log_dir`."""
 
-    def __init__(self, *, ports: Ports, env: Mapping[str, str], log_dir: Path, rasa_token: str) -> None:
+    def __init__(
+        self, *, ports: Ports, env: Mapping[str, str], log_dir: Path, rasa_token: str
+    ) -> None:
         self.ports = ports
         self.log_dir = log_dir
         self._env = {
@@ -81,10 +83,21 @@ class DevStack:
             _Service(
                 "rasa",
                 [
-                    str(RASA_BIN), "run", "--enable-api", "--auth-token", rasa_token,
-                    "--interface", "127.0.0.1", "--port", str(ports.rasa),
-                    "--model", str(MODEL_PATH), "--endpoints", "endpoints.yml",
-                    "--credentials", "credentials.yml",
+                    str(RASA_BIN),
+                    "run",
+                    "--enable-api",
+                    "--auth-token",
+                    rasa_token,
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports.rasa),
+                    "--model",
+                    str(MODEL_PATH),
+                    "--endpoints",
+                    "endpoints.yml",
+                    "--credentials",
+                    "credentials.yml",
                 ],
                 f"http://127.0.0.1:{ports.rasa}/status?token={rasa_token}",
                 signal.SIGINT,
@@ -92,8 +105,15 @@ class DevStack:
             _Service(
                 "api",
                 [
-                    python, "-m", "uvicorn", "api.main:create_app", "--factory",
-                    "--host", "127.0.0.1", "--port", str(ports.api),
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "api.main:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports.api),
                 ],
                 f"http://127.0.0.1:{ports.api}/healthz",
                 signal.SIGTERM,
@@ -153,7 +173,9 @@ class DevStack:
                         pass
                 if pending and time.monotonic() > deadline:
                     names = ", ".join(s.name for s in pending)
-                    raise StackFailed(f"not ready after {timeout:.0f}s: {names}; logs in {self.log_dir}")
+                    raise StackFailed(
+                        f"not ready after {timeout:.0f}s: {names}; logs in {self.log_dir}"
+                    )
                 if pending:
                     time.sleep(0.5)
 

@@ -35,7 +35,9 @@ class RasaClient:
     def close(self) -> None:
         self._http.close()
 
-    def send_message(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
+    def send_message(
+        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[BotMessage]:
         """One user turn through the REST channel; the bot's replies in order."""
         try:
             response = self._http.post(

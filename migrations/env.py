@@ -16,9 +16,7 @@ def run_migrations() -> None:
     if connection is not None:
         _migrate(connection)
         return
-    url = (
-        context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
-    )
+    url = context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
     engine = make_engine(url)
     with engine.connect() as connection:
         _migrate(connection)

@@ -14,7 +14,7 @@ Handler = Callable[[str, Any], tuple[int, Any]]
 
 @contextmanager
 def json_server(handle: Handler) -> Iterator[tuple[str, list[tuple[str, Any]]]]:
-    """Serve `handle(path, json_body) -> (status, json)`; yields the base URL and what it received."""
+    """Serve `handle(path, body) -> (status, json)`; yield the base URL and what was received."""
     received: list[tuple[str, Any]] = []
 
     class _Handler(BaseHTTPRequestHandler):

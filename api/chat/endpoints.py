@@ -25,9 +25,15 @@ from bot.phones import normalize_e164
 router = APIRouter(prefix="/api/chat", tags=["web chat"])
 
 
-def _authorized(session: SessionDep, conversation_id: str, authorization: str | None) -> Conversation:
+def _authorized(
+    session: SessionDep, conversation_id: str, authorization: str | None
+) -> Conversation:
     if not authorization or not authorization.startswith("Bearer "):
-        raise ApiError(401, "token_required", "Send the conversation's token as 'Authorization: Bearer <token>'.")
+        raise ApiError(
+            401,
+            "token_required",
+            "Send the conversation's token as 'Authorization: Bearer <token>'.",
+        )
     conversation = session.get(Conversation, conversation_id)
     if (
         conversation is None
@@ -44,7 +50,9 @@ def start_conversation(body: StartConversation, session: SessionDep) -> Conversa
     phone = normalize_e164(body.phone)
     if phone is None:
         raise ApiError(
-            422, "invalid_phone", "Enter your mobile number in international form, e.g. +8613800000000."
+            422,
+            "invalid_phone",
+            "Enter your mobile number in international form, e.g. +8613800000000.",
         )
     conversation, token = start_web_conversation(session, phone_e164=phone)
     return ConversationStarted(conversation_id=conversation.id, token=token)
@@ -64,9 +72,11 @@ def send_message(
     try:
         outcome = turns.handle(conversation_id, text=body.text, payload=body.payload)
     except InvalidChoice:
-        raise ApiError(422, "invalid_choice", "That option is no longer offered; please type your answer.") from None
+        raise ApiError(
+            422, "invalid_choice", "That option is no longer offered; please type your answer."
+        ) from None
     return TurnOut(
-        replies=[ReplyOut(text=r.text, buttons=r.buttons) for r in outcome.replies],  # type: ignore[arg-type]
+        replies=[ReplyOut(text=r.text, buttons=r.buttons) for r in outcome.replies],
         state=outcome.state.value,
         verified=outcome.verified,
         degraded=outcome.degraded,

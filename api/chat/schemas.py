@@ -11,7 +11,9 @@ MAX_MESSAGE_LENGTH = 1600
 
 
 class StartConversation(BaseModel):
-    phone: str = Field(min_length=1, max_length=32, description="Mobile number, E.164 (+8613800000000)")
+    phone: str = Field(
+        min_length=1, max_length=32, description="Mobile number, E.164 (+8613800000000)"
+    )
 
 
 class ConversationStarted(BaseModel):

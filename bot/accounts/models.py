@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.accounts.stages import Stage, StageBounds, stage_for
+from bot.accounts.stages import DEFAULT_BOUNDS, Stage, StageBounds, stage_for
 from bot.persistence import Base, utcnow
 
 
@@ -73,7 +73,7 @@ class CardAccount(Base):
     def masked_card(self) -> str:
         return f"**** {self.card_last4}"
 
-    def stage(self, bounds: StageBounds = StageBounds()) -> Stage:
+    def stage(self, bounds: StageBounds = DEFAULT_BOUNDS) -> Stage:
         """The delinquency stage on the snapshot date."""
         return stage_for(self.days_past_due, (self.due_date - self.as_of).days, bounds)
 

@@ -40,7 +40,12 @@ class StageBounds:
     charged_off_from: int = 180
 
 
-def stage_for(days_past_due: int, days_until_due: int, bounds: StageBounds = StageBounds()) -> Stage:
+DEFAULT_BOUNDS = StageBounds()
+
+
+def stage_for(
+    days_past_due: int, days_until_due: int, bounds: StageBounds = DEFAULT_BOUNDS
+) -> Stage:
     """The stage of an account `days_past_due` late whose due date is `days_until_due` away."""
     if days_past_due >= bounds.charged_off_from:
         return Stage.CHARGED_OFF

@@ -62,7 +62,11 @@ def token_opens(conversation: Conversation, token: str) -> bool:
 
 
 def record_inbound(
-    session: Session, *, conversation: Conversation, text: str, provider_message_id: str | None = None
+    session: Session,
+    *,
+    conversation: Conversation,
+    text: str,
+    provider_message_id: str | None = None,
 ) -> Message:
     """Store what the cardholder wrote, with any full card number masked."""
     message = Message(

@@ -71,7 +71,11 @@ class TurnRunner:
             conversation = load_conversation(session, conversation_id, for_update=True)
             if payload is not None:
                 chosen = next(
-                    (b for b in last_offered_buttons(session, conversation_id) if b["payload"] == payload),
+                    (
+                        b
+                        for b in last_offered_buttons(session, conversation_id)
+                        if b["payload"] == payload
+                    ),
                     None,
                 )
                 if chosen is None:
@@ -85,13 +89,10 @@ class TurnRunner:
                 text=inbound_text,
                 provider_message_id=provider_message_id,
             )
-            if conversation.state is not ConversationState.BOT and conversation.state != "bot":
+            if conversation.state != ConversationState.BOT:
                 return TurnOutcome([], ConversationState(conversation.state), conversation.verified)
 
-        if payload is not None:
-            message_for_bot = payload
-        else:
-            message_for_bot = text_for_bot(inbound_text)
+        message_for_bot = payload if payload is not None else text_for_bot(inbound_text)
         if not message_for_bot:
             return self._reply_without_bot(conversation_id, EMPTY_REPLY, degraded=False)
         try:
@@ -115,7 +116,9 @@ class TurnRunner:
                     buttons=reply.buttons,
                 )
                 replies.append(reply)
-            return TurnOutcome(replies, ConversationState(conversation.state), conversation.verified)
+            return TurnOutcome(
+                replies, ConversationState(conversation.state), conversation.verified
+            )
 
     def _guarded(self, session: Session, conversation_id: str, reply: Reply) -> Reply:
         """`reply`, or a safe replacement when it would disclose something before verification."""
@@ -139,5 +142,8 @@ class TurnRunner:
             conversation = load_conversation(session, conversation_id)
             record_outbound(session, conversation=conversation, text=text, author=Author.SYSTEM)
             return TurnOutcome(
-                [Reply(text)], ConversationState(conversation.state), conversation.verified, degraded
+                [Reply(text)],
+                ConversationState(conversation.state),
+                conversation.verified,
+                degraded,
             )

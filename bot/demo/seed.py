@@ -1,4 +1,4 @@
-"""A deterministic demo portfolio over every stage, and the facts a tester needs to pass verification."""
+"""A deterministic demo portfolio over every stage, with the facts that pass its verification."""
 
 from __future__ import annotations
 
@@ -23,8 +23,32 @@ _STAGE_PLAN = [
     ("M2-M3", 16, (31, 90), (0, 0)),
     ("M4+", 12, (91, 179), (0, 0)),
 ]
-_EN_FIRST = ["Alice", "Ben", "Chloe", "David", "Emma", "Frank", "Grace", "Henry", "Isla", "Jack", "Kate", "Liam"]
-_EN_LAST = ["Walker", "Patel", "Nguyen", "Smith", "Garcia", "Brown", "Okafor", "Murphy", "Kim", "Lopez"]
+_EN_FIRST = [
+    "Alice",
+    "Ben",
+    "Chloe",
+    "David",
+    "Emma",
+    "Frank",
+    "Grace",
+    "Henry",
+    "Isla",
+    "Jack",
+    "Kate",
+    "Liam",
+]
+_EN_LAST = [
+    "Walker",
+    "Patel",
+    "Nguyen",
+    "Smith",
+    "Garcia",
+    "Brown",
+    "Okafor",
+    "Murphy",
+    "Kim",
+    "Lopez",
+]
 _ZH_FAMILY = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"]
 _ZH_GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "婷"]
 # (locale, time zone, currency, phone prefix); numbers from ranges reserved for fiction where

@@ -45,9 +45,12 @@ def escalate(
         return existing
     priority = _REASON_PRIORITY[reason]
     cardholder = conversation.cardholder
-    if conversation.verified and cardholder is not None:
-        if any(account.stage() in _LATE_STAGES for account in cardholder.accounts):
-            priority -= 1
+    if (
+        conversation.verified
+        and cardholder is not None
+        and any(account.stage() in _LATE_STAGES for account in cardholder.accounts)
+    ):
+        priority -= 1
     escalation = Escalation(
         conversation_id=conversation.id, reason=reason, priority=max(priority, 1), summary=summary
     )

@@ -27,7 +27,9 @@ class ConversationNotFound(LookupError):
     pass
 
 
-def load_conversation(session: Session, conversation_id: str, *, for_update: bool = False) -> Conversation:
+def load_conversation(
+    session: Session, conversation_id: str, *, for_update: bool = False
+) -> Conversation:
     """The conversation `conversation_id`, row-locked when `for_update`, or ConversationNotFound."""
     conversation = session.get(Conversation, conversation_id, with_for_update=for_update)
     if conversation is None:
@@ -40,7 +42,9 @@ def current_outcome(conversation: Conversation, settings: Settings) -> Verificat
     return VerificationOutcome(
         verified=conversation.verified,
         locked=conversation.locked,
-        attempts_left=max(0, settings.max_verification_attempts - conversation.failed_verification_count),
+        attempts_left=max(
+            0, settings.max_verification_attempts - conversation.failed_verification_count
+        ),
     )
 
 

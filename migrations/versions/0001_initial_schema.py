@@ -12,7 +12,6 @@ from alembic import op
 
 import bot.persistence
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -40,9 +39,7 @@ def upgrade() -> None:
             bot.persistence.base.UTCDateTime(timezone=True),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "phone_e164 LIKE '+%'", name=op.f("ck_cardholders_phone_e164")
-        ),
+        sa.CheckConstraint("phone_e164 LIKE '+%'", name=op.f("ck_cardholders_phone_e164")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cardholders")),
         sa.UniqueConstraint("external_id", name=op.f("uq_cardholders_external_id")),
         sa.UniqueConstraint("phone_e164", name=op.f("uq_cardholders_phone_e164")),
@@ -73,9 +70,7 @@ def upgrade() -> None:
             bot.persistence.base.UTCDateTime(timezone=True),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "days_past_due >= 0", name=op.f("ck_card_accounts_dpd_not_negative")
-        ),
+        sa.CheckConstraint("days_past_due >= 0", name=op.f("ck_card_accounts_dpd_not_negative")),
         sa.CheckConstraint(
             "length(card_last4) = 4", name=op.f("ck_card_accounts_card_last4_length")
         ),
@@ -115,9 +110,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("failed_verification_count", sa.Integer(), nullable=False),
-        sa.Column(
-            "locked_at", bot.persistence.base.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("locked_at", bot.persistence.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("access_token_hash", sa.String(length=64), nullable=True),
         sa.Column(
             "created_at",
@@ -137,9 +130,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_conversations_address"), ["address"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_conversations_address"), ["address"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_conversations_cardholder_id"),
             ["cardholder_id"],
@@ -172,9 +163,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_audit_events_action"), ["action"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_events_action"), ["action"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_audit_events_cardholder_id"), ["cardholder_id"], unique=False
         )
@@ -233,9 +222,7 @@ def upgrade() -> None:
             bot.persistence.base.UTCDateTime(timezone=True),
             nullable=False,
         ),
-        sa.Column(
-            "sent_at", bot.persistence.base.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("sent_at", bot.persistence.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "delivered_at",
             bot.persistence.base.UTCDateTime(timezone=True),
@@ -247,9 +234,7 @@ def upgrade() -> None:
             name=op.f("fk_messages_conversation_id_conversations"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
-        sa.UniqueConstraint(
-            "provider_message_id", name=op.f("uq_messages_provider_message_id")
-        ),
+        sa.UniqueConstraint("provider_message_id", name=op.f("uq_messages_provider_message_id")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
@@ -262,18 +247,14 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column(
-            "paid_at", bot.persistence.base.UTCDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("paid_at", bot.persistence.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reference", sa.String(length=64), nullable=False),
         sa.Column(
             "created_at",
             bot.persistence.base.UTCDateTime(timezone=True),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "amount_minor > 0", name=op.f("ck_payments_amount_positive")
-        ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_payments_amount_positive")),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["card_accounts.id"],
@@ -283,9 +264,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("reference", name=op.f("uq_payments_reference")),
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_payments_account_id"), ["account_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_payments_account_id"), ["account_id"], unique=False)
 
     # ### end Alembic commands ###
     _make_audit_append_only()

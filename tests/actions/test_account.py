@@ -9,11 +9,15 @@ from bot.persistence import utcnow
 from tests.actions.trackers import plain_tracker
 
 
-def test_verified_person_hears_the_overdue_amount_from_the_database(conversation_id, domain, m2, sessions):
+def test_verified_person_hears_the_overdue_amount_from_the_database(
+    conversation_id, domain, m2, sessions
+):
     with sessions.begin() as session:
         session.get(Conversation, conversation_id).verified_at = utcnow()
     dispatcher = CollectingDispatcher()
-    events = ActionExplainOverdue().run(dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain)
+    events = ActionExplainOverdue().run(
+        dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain
+    )
     assert events == []
     [message] = dispatcher.messages
     assert format_money(m2.overdue_amount_minor, m2.currency) in message["text"]
@@ -24,6 +28,8 @@ def test_verified_person_hears_the_overdue_amount_from_the_database(conversation
 
 def test_a_slot_that_says_verified_is_not_enough(conversation_id, domain):
     dispatcher = CollectingDispatcher()
-    events = ActionExplainOverdue().run(dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain)
+    events = ActionExplainOverdue().run(
+        dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain
+    )
     assert dispatcher.messages == []
     assert events == [{"event": "slot", "timestamp": None, "name": "verified", "value": False}]

@@ -18,13 +18,18 @@ def _run(action, tracker, domain):
 
 def _answer(conversation_id, domain, *, last4, born_text):
     tracker = form_tracker(
-        conversation_id, slots={"card_last4": last4}, candidates={"date_of_birth": born_text}, text=born_text
+        conversation_id,
+        slots={"card_last4": last4},
+        candidates={"date_of_birth": born_text},
+        text=born_text,
     )
     return _run(ValidateVerificationForm(), tracker, domain)
 
 
 def test_card_digits_are_kept_when_they_are_four_digits(conversation_id, domain):
-    tracker = form_tracker(conversation_id, slots={}, candidates={"card_last4": "it's 4821"}, text="it's 4821")
+    tracker = form_tracker(
+        conversation_id, slots={}, candidates={"card_last4": "it's 4821"}, text="it's 4821"
+    )
     slots, messages = _run(ValidateVerificationForm(), tracker, domain)
     assert slots["card_last4"] == "4821"
     assert messages == []
@@ -40,9 +45,17 @@ def test_a_full_card_number_is_refused_and_not_kept(conversation_id, domain):
 
 def test_right_answers_verify_and_clear_the_answers(conversation_id, domain, m2, sessions):
     slots, messages = _answer(
-        conversation_id, domain, last4=m2.card_last4, born_text=m2.date_of_birth.strftime("%d %B %Y")
+        conversation_id,
+        domain,
+        last4=m2.card_last4,
+        born_text=m2.date_of_birth.strftime("%d %B %Y"),
     )
-    assert slots == {"card_last4": None, "date_of_birth": None, "verified": True, "requested_slot": None}
+    assert slots == {
+        "card_last4": None,
+        "date_of_birth": None,
+        "verified": True,
+        "requested_slot": None,
+    }
     assert messages == []
     with sessions() as session:
         assert session.get(Conversation, conversation_id).verified_at is not None
@@ -55,8 +68,12 @@ def test_a_wrong_answer_says_how_many_attempts_are_left(conversation_id, domain,
     assert messages[0]["attempts_left"] == 2
 
 
-def test_an_unreadable_date_is_asked_again_without_counting_an_attempt(conversation_id, domain, m2, sessions):
-    slots, messages = _answer(conversation_id, domain, last4=m2.card_last4, born_text="last tuesday-ish")
+def test_an_unreadable_date_is_asked_again_without_counting_an_attempt(
+    conversation_id, domain, m2, sessions
+):
+    slots, messages = _answer(
+        conversation_id, domain, last4=m2.card_last4, born_text="last tuesday-ish"
+    )
     assert slots == {"date_of_birth": None}
     assert messages[0]["response"] == "utter_date_of_birth_invalid"
     with sessions() as session:

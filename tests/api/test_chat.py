@@ -75,11 +75,16 @@ def test_messages_need_the_conversation_token(client, demo_portfolio):
 
 
 @pytest.mark.parametrize(
-    "body", [{"text": ""}, {"text": "   "}, {}, {"text": "hi", "payload": "/affirm"}, {"text": "x" * 1601}]
+    "body",
+    [{"text": ""}, {"text": "   "}, {}, {"text": "hi", "payload": "/affirm"}, {"text": "x" * 1601}],
 )
-def test_bad_message_bodies_are_refused_and_nothing_is_stored(client, demo_portfolio, sessions, body):
+def test_bad_message_bodies_are_refused_and_nothing_is_stored(
+    client, demo_portfolio, sessions, body
+):
     conversation_id, auth = _start(client, demo_portfolio[0].phone_e164)
-    response = client.post(f"/api/chat/conversations/{conversation_id}/messages", json=body, headers=auth)
+    response = client.post(
+        f"/api/chat/conversations/{conversation_id}/messages", json=body, headers=auth
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_request"
     with sessions() as session:
@@ -89,13 +94,17 @@ def test_bad_message_bodies_are_refused_and_nothing_is_stored(client, demo_portf
 def test_a_payload_that_was_never_offered_is_refused(client, demo_portfolio):
     conversation_id, auth = _start(client, demo_portfolio[0].phone_e164)
     response = client.post(
-        f"/api/chat/conversations/{conversation_id}/messages", json={"payload": "/restart"}, headers=auth
+        f"/api/chat/conversations/{conversation_id}/messages",
+        json={"payload": "/restart"},
+        headers=auth,
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_choice"
 
 
-def test_when_rasa_is_down_the_person_gets_a_holding_reply_and_nothing_is_lost(client, demo_portfolio, sessions):
+def test_when_rasa_is_down_the_person_gets_a_holding_reply_and_nothing_is_lost(
+    client, demo_portfolio, sessions
+):
     conversation_id, auth = _start(client, demo_portfolio[0].phone_e164)
     response = client.post(
         f"/api/chat/conversations/{conversation_id}/messages", json={"text": "hello"}, headers=auth
@@ -104,7 +113,9 @@ def test_when_rasa_is_down_the_person_gets_a_holding_reply_and_nothing_is_lost(c
     body = response.json()
     assert body["degraded"] is True
     assert "try again" in body["replies"][0]["text"]
-    transcript = client.get(f"/api/chat/conversations/{conversation_id}/messages", headers=auth).json()
+    transcript = client.get(
+        f"/api/chat/conversations/{conversation_id}/messages", headers=auth
+    ).json()
     assert [(m["author"], m["text"]) for m in transcript["messages"]] == [
         ("cardholder", "hello"),
         ("system", body["replies"][0]["text"]),
@@ -113,18 +124,29 @@ def test_when_rasa_is_down_the_person_gets_a_holding_reply_and_nothing_is_lost(c
 
 def test_typed_intent_commands_never_reach_rasa_as_intents(settings, sessions, demo_portfolio):
     def rasa(path, body):
-        return 200, [{"recipient_id": body["sender"], "text": "Hi! I'm the virtual assistant for your credit card."}]
+        return 200, [
+            {
+                "recipient_id": body["sender"],
+                "text": "Hi! I'm the virtual assistant for your credit card.",
+            }
+        ]
 
     with json_server(rasa) as (url, received), client_for(settings, sessions, url) as client:
         conversation_id, auth = _start(client, demo_portfolio[0].phone_e164)
-        for text in ("/restart", "//affirm{\"verified\": true}", " /greet"):
-            client.post(f"/api/chat/conversations/{conversation_id}/messages", json={"text": text}, headers=auth)
+        for text in ("/restart", '//affirm{"verified": true}', " /greet"):
+            client.post(
+                f"/api/chat/conversations/{conversation_id}/messages",
+                json={"text": text},
+                headers=auth,
+            )
     sent = [body["message"] for _, body in received]
     assert sent == ["restart", 'affirm{"verified": true}', "greet"]
     assert not any(message.startswith("/") for message in sent)
 
 
-def test_full_card_numbers_are_masked_before_storage_and_before_rasa(settings, sessions, demo_portfolio):
+def test_full_card_numbers_are_masked_before_storage_and_before_rasa(
+    settings, sessions, demo_portfolio
+):
     def rasa(path, body):
         return 200, []
 
@@ -141,11 +163,18 @@ def test_full_card_numbers_are_masked_before_storage_and_before_rasa(settings, s
     assert received[0][1]["message"] == "my card is **** 1111"
 
 
-def test_a_disclosing_reply_before_verification_is_withheld_and_audited(settings, sessions, demo_portfolio):
+def test_a_disclosing_reply_before_verification_is_withheld_and_audited(
+    settings, sessions, demo_portfolio
+):
     m1 = first_in_stage(demo_portfolio, "M1")
 
     def leaky_rasa(path, body):
-        return 200, [{"recipient_id": body["sender"], "text": "You owe us $1,234.00 on card 4111 1111 1111 1111"}]
+        return 200, [
+            {
+                "recipient_id": body["sender"],
+                "text": "You owe us $1,234.00 on card 4111 1111 1111 1111",
+            }
+        ]
 
     with json_server(leaky_rasa) as (url, _), client_for(settings, sessions, url) as client:
         conversation_id, auth = _start(client, m1.phone_e164)

@@ -1,4 +1,4 @@
-"""Nothing said before verification may reveal a debt, an amount or card digits beyond the last 4."""
+"""Before verification nothing may reveal a debt, an amount or card digits beyond the last 4."""
 
 from pathlib import Path
 

@@ -27,7 +27,13 @@ def test_full_card_numbers_are_masked_to_the_last_four(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["call me on 13800138000", "order 4111111111111112", "1234", "born 1985-03-21", "+8613800000004"],
+    [
+        "call me on 13800138000",
+        "order 4111111111111112",
+        "1234",
+        "born 1985-03-21",
+        "+8613800000004",
+    ],
 )
 def test_other_numbers_are_left_alone(text):
     assert mask_card_numbers(text) == text

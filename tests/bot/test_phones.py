@@ -16,6 +16,8 @@ def test_typed_numbers_become_e164(typed, e164):
     assert normalize_e164(typed) == e164
 
 
-@pytest.mark.parametrize("typed", ["2025550001", "+0123456789", "+1 202", "call me", "", "+1234567890123456"])
+@pytest.mark.parametrize(
+    "typed", ["2025550001", "+0123456789", "+1 202", "call me", "", "+1234567890123456"]
+)
 def test_numbers_that_are_not_e164_are_refused(typed):
     assert normalize_e164(typed) is None

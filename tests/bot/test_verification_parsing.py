@@ -7,7 +7,9 @@ from bot.verification.parsing import parse_card_last4, parse_date_of_birth
 TODAY = date(2026, 11, 22)
 
 
-@pytest.mark.parametrize(("text", "digits"), [("1234", "1234"), ("its 0042", "0042"), ("ends in 9876.", "9876")])
+@pytest.mark.parametrize(
+    ("text", "digits"), [("1234", "1234"), ("its 0042", "0042"), ("ends in 9876.", "9876")]
+)
 def test_last_four_digits_are_read_from_what_people_type(text, digits):
     assert parse_card_last4(text).value == digits
 

@@ -79,7 +79,9 @@ def test_third_failure_locks_and_hands_to_a_human(sessions, settings, m1):
 def test_unknown_number_never_verifies_and_looks_the_same(sessions, settings, demo_portfolio):
     someone = demo_portfolio[0]
     conversation_id = _start(sessions, "+19995550100")
-    outcome = _attempt(sessions, settings, conversation_id, someone.card_last4, someone.date_of_birth)
+    outcome = _attempt(
+        sessions, settings, conversation_id, someone.card_last4, someone.date_of_birth
+    )
     assert not outcome.verified
     assert outcome.attempts_left == settings.max_verification_attempts - 1
 

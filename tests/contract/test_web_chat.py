@@ -111,7 +111,9 @@ def test_three_failures_lock_the_conversation_and_a_human_takes_it(running_stack
     with running_stack.sessions() as session:
         conversation = session.get(Conversation, chat.id)
         assert conversation.locked and conversation.verified_at is None
-        [escalation] = session.scalars(select(Escalation).where(Escalation.conversation_id == chat.id))
+        [escalation] = session.scalars(
+            select(Escalation).where(Escalation.conversation_id == chat.id)
+        )
         assert escalation.reason == "verification_lockout"
         last = session.scalars(
             select(Message).where(Message.conversation_id == chat.id).order_by(Message.id.desc())
@@ -148,5 +150,7 @@ def test_asking_for_a_person_pauses_the_bot(running_stack):
     assert "colleague" in replies[-1]
     assert chat.say("hello?") == []
     with running_stack.sessions() as session:
-        [escalation] = session.scalars(select(Escalation).where(Escalation.conversation_id == chat.id))
+        [escalation] = session.scalars(
+            select(Escalation).where(Escalation.conversation_id == chat.id)
+        )
         assert escalation.reason == "asked_for_human"
