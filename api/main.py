@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,12 +15,31 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.chat.endpoints import router as chat_router
 from api.deps import SessionDep
 from api.errors import install_error_handlers
+from api.simulator.endpoints import router as simulator_router
+from api.sms.endpoints import router as sms_router
 from bot.conversations.turns import TurnRunner
+from bot.messaging.outbox import OutboxDispatcher
+from bot.messaging.sms_gateway import SmsGateway
+from bot.messaging.transports import SimulatorTransport, SmsTransport, TwilioTransport
 from bot.persistence.session import make_engine, session_factory
 from bot.rasa_client import RasaClient
 from bot.settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
+TransportFactory = Callable[[Settings], SmsTransport]
+
+
+def default_sms_transport(settings: Settings) -> SmsTransport:
+    """Twilio when it is configured, the local simulator otherwise."""
+    if not settings.twilio_configured:
+        return SimulatorTransport()
+    return TwilioTransport(
+        account_sid=settings.twilio_account_sid,
+        auth_token=settings.twilio_auth_token.get_secret_value(),
+        from_number=settings.twilio_from_number or None,
+        messaging_service_sid=settings.twilio_messaging_service_sid or None,
+        api_base_url=settings.twilio_api_base_url or None,
+    )
 
 
 def create_app(
@@ -27,8 +47,9 @@ def create_app(
     *,
     sessions: sessionmaker[Session] | None = None,
     rasa: RasaClient | None = None,
+    sms_transport: TransportFactory = default_sms_transport,
 ) -> FastAPI:
-    """The api, wired to the configured database and Rasa server unless others are given."""
+    """The api, wired to the configured database, Rasa server and SMS transport."""
     settings = settings or get_settings()
     owned_engine = None
     if sessions is None:
@@ -39,26 +60,58 @@ def create_app(
         settings.rasa_token.get_secret_value(),
         timeout=settings.rasa_timeout_seconds,
     )
+    turns = TurnRunner(sessions, rasa)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        rasa.close()
-        if owned_engine is not None:
-            owned_engine.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The transport's HTTP session belongs to this event loop, so it is made here.
+        transport = sms_transport(settings)
+        dispatcher = OutboxDispatcher(
+            sessions,
+            transport,
+            rate_per_second=settings.sms_segments_per_second,
+            status_callback_url=(
+                settings.public_base_url.rstrip("/") + "/webhooks/twilio/status"
+                if settings.twilio_configured
+                else None
+            ),
+            max_attempts=settings.sms_max_send_attempts,
+        )
+        loop = asyncio.get_running_loop()
+
+        def wake_outbox() -> None:
+            loop.call_soon_threadsafe(dispatcher.wake)
+
+        app.state.outbox = dispatcher
+        app.state.sms_gateway = SmsGateway(sessions, turns, settings, wake_outbox=wake_outbox)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(dispatcher.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            dispatcher.wake()
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait_for(worker, timeout=10)
+            await transport.close()
+            rasa.close()
+            if owned_engine is not None:
+                owned_engine.dispose()
 
     app = FastAPI(
         title="Card collections assistant",
-        description="Web chat, webhooks and console for the card collections assistant.",
+        description="Web chat, SMS webhooks and console for the card collections assistant.",
         version="0.1.0",
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.rasa = rasa
-    app.state.turns = TurnRunner(sessions, rasa)
+    app.state.turns = turns
     install_error_handlers(app)
     app.include_router(chat_router)
+    app.include_router(sms_router)
+    app.include_router(simulator_router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:
@@ -76,6 +129,7 @@ def create_app(
             "status": "ok",
             "database": "ok",
             "rasa": "ok" if rasa.is_ready() else "unreachable",
+            "sms": "twilio" if settings.twilio_configured else "simulator",
         }
 
     return app

@@ -9,9 +9,11 @@ from bot.conversations.models import (
     ConversationState,
     Direction,
     Message,
+    MessageKind,
     MessageStatus,
 )
 from bot.handoff.models import Escalation, EscalationReason, EscalationStatus
+from bot.messaging.models import ContactConsent
 from bot.persistence import Base
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "CardAccount",
     "Cardholder",
     "Channel",
+    "ContactConsent",
     "Conversation",
     "ConversationState",
     "Direction",
@@ -28,6 +31,7 @@ __all__ = [
     "EscalationReason",
     "EscalationStatus",
     "Message",
+    "MessageKind",
     "MessageStatus",
     "Payment",
     "RiskTier",

@@ -12,6 +12,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Values that ship in .env.example and the code; refused outside development.
 _PLACEHOLDER_SECRETS = {"change-me", "dev-only-change-me", ""}
+# Signs the simulator's webhook calls exactly as Twilio signs real ones; not a secret.
+SIMULATOR_AUTH_TOKEN = "simulator-local-token"
 
 
 class Settings(BaseSettings):
@@ -36,10 +38,31 @@ class Settings(BaseSettings):
     verification_hash_key: SecretStr = SecretStr("dev-only-change-me")
     max_verification_attempts: int = 3
 
+    # SMS over Twilio; without an account SID and auth token the local simulator stands in.
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_from_number: str = "+15005550006"
+    twilio_messaging_service_sid: str = ""
+    # Only for tests and staging: where the Twilio client sends instead of Twilio's API.
+    twilio_api_base_url: str = ""
+    sms_segments_per_second: float = 1.0
+    sms_max_send_attempts: int = 6
+
     bank_name: str = "Harbour Bank"
     bank_phone: str = "+1 800 555 0100"
     handoff_reply_hours: str = "Monday to Friday, 09:00-18:00"
     pre_due_days: int = 5
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
+
+    @property
+    def webhook_auth_token(self) -> str:
+        """The token Twilio webhooks are signed with: Twilio's, or the simulator's local one."""
+        if self.twilio_configured:
+            return self.twilio_auth_token.get_secret_value()
+        return SIMULATOR_AUTH_TOKEN
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

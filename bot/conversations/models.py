@@ -42,10 +42,23 @@ class Author(StrEnum):
 class MessageStatus(StrEnum):
     RECEIVED = "received"
     QUEUED = "queued"
+    SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"
     UNDELIVERED = "undelivered"
+    # Refused by the sending path (e.g. the address opted out); never handed to a provider.
+    BLOCKED = "blocked"
+
+
+class MessageKind(StrEnum):
+    """Why an outbound message exists; some kinds pass rules others may not."""
+
+    REPLY = "reply"
+    KEYWORD_REPLY = "keyword_reply"
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+    REMINDER = "reminder"
+    COLLECTOR = "collector"
 
 
 def _new_conversation_id() -> str:
@@ -94,9 +107,16 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     provider_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    status: Mapped[MessageStatus] = mapped_column(String(12))
+    status: Mapped[MessageStatus] = mapped_column(String(12), index=True)
+    kind: Mapped[MessageKind | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     delivered_at: Mapped[datetime | None] = mapped_column()
+    # Outbox bookkeeping for messages a provider carries (SMS).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    segments: Mapped[int | None] = mapped_column(Integer)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

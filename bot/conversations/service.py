@@ -21,7 +21,6 @@ from bot.conversations.models import (
     MessageStatus,
 )
 from bot.masking import mask_card_numbers
-from bot.persistence import utcnow
 
 
 def _token_hash(token: str) -> str:
@@ -77,32 +76,6 @@ def record_inbound(
         text=mask_card_numbers(text),
         provider_message_id=provider_message_id,
         status=MessageStatus.RECEIVED,
-    )
-    session.add(message)
-    session.flush()
-    return message
-
-
-def record_outbound(
-    session: Session,
-    *,
-    conversation: Conversation,
-    text: str,
-    author: Author,
-    buttons: list[dict[str, Any]] | None = None,
-    status: MessageStatus = MessageStatus.SENT,
-) -> Message:
-    """Store a message to the cardholder; web chat messages are delivered by the response itself."""
-    now = utcnow()
-    message = Message(
-        conversation_id=conversation.id,
-        direction=Direction.OUTBOUND,
-        author=author,
-        channel=conversation.channel,
-        text=text,
-        buttons=buttons or None,
-        status=status,
-        sent_at=now if status in (MessageStatus.SENT, MessageStatus.DELIVERED) else None,
     )
     session.add(message)
     session.flush()

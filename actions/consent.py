@@ -1,0 +1,46 @@
+"""Opting out in words ("please stop texting me"): the same effect as the STOP keyword."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import conversation_of, settings, unit_of_work
+from bot.conversations.models import Author, Channel, MessageKind
+from bot.messaging.consent import opt_out_confirmation, withdraw_consent
+from bot.messaging.outbox import enqueue
+
+
+class ActionOptOut(Action):
+    def name(self) -> str:
+        return "action_opt_out"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        confirmation = opt_out_confirmation(settings())
+        with unit_of_work() as session:
+            conversation = conversation_of(session, tracker)
+            # A web chat's address is the number the person gave, so both stop SMS to it.
+            withdrawn = withdraw_consent(
+                session,
+                channel=Channel.SMS,
+                address=conversation.address,
+                by="dialogue",
+                conversation_id=conversation.id,
+            )
+            if withdrawn and conversation.channel == Channel.SMS:
+                # Replies are refused from now on; only the one confirmation may go.
+                enqueue(
+                    session,
+                    conversation=conversation,
+                    text=confirmation,
+                    author=Author.SYSTEM,
+                    kind=MessageKind.OPT_OUT_CONFIRMATION,
+                )
+        if conversation.channel != Channel.SMS:
+            dispatcher.utter_message(text=confirmation)
+        return []

@@ -1,0 +1,1 @@
+"""Sending and receiving messages: SMS rendering, keywords, consent, the outbox and transports."""
