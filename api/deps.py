@@ -33,6 +33,8 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# "function" scope: the commit happens before the response is sent, so a client that acts on a
+# response always finds what it reported (the default would commit after sending).
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 TurnsDep = Annotated[TurnRunner, Depends(get_turns)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
