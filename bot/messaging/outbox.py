@@ -38,6 +38,33 @@ logger = logging.getLogger(__name__)
 
 # Kinds the sending path lets through to an address that has opted out.
 _ALLOWED_AFTER_OPT_OUT = {MessageKind.OPT_OUT_CONFIRMATION}
+# Kinds whose text already says how to opt out (or back in).
+_CARRY_THEIR_OWN_OPT_OUT = {
+    MessageKind.OPT_OUT_CONFIRMATION,
+    MessageKind.KEYWORD_REPLY,
+    MessageKind.REMINDER,
+}
+
+
+def opt_out_notice(conversation: Conversation) -> str:
+    """How to opt out, in the cardholder's language; the first SMS of a conversation carries it."""
+    cardholder = conversation.cardholder
+    if cardholder is not None and cardholder.locale.lower().startswith("zh"):
+        return "回复TD退订"
+    return "Reply STOP to opt out."
+
+
+def _has_outbound(session: Session, conversation_id: str) -> bool:
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation_id, Message.direction == Direction.OUTBOUND
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def enqueue(
@@ -66,7 +93,10 @@ def enqueue(
         session.add(message)
         session.flush()
         return [message]
-    bodies = split_body(render_sms(text, buttons))
+    body = render_sms(text, buttons)
+    if kind not in _CARRY_THEIR_OWN_OPT_OUT and not _has_outbound(session, conversation.id):
+        body = f"{body}\n{opt_out_notice(conversation)}"
+    bodies = split_body(body)
     messages = []
     for number, body in enumerate(bodies):
         message = Message(

@@ -116,7 +116,7 @@ def test_a_signed_sms_is_stored_and_answered_through_twilio(phone, stack, sessio
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
     assert "<Response>" in response.text
-    assert _sent_to(fake_twilio, phone.number, 1) == ["echo: hello"]
+    assert _sent_to(fake_twilio, phone.number, 1) == ["echo: hello\nReply STOP to opt out."]
     with sessions() as session:
         conversation = session.scalars(select(Conversation)).one()
         assert (conversation.channel, conversation.address) == ("sms", phone.number)
@@ -216,7 +216,7 @@ def test_start_subscribes_again(phone, stack, sessions, fake_twilio):
 
 def test_yes_is_an_answer_for_the_bot_unless_the_number_opted_out(phone, stack, fake_twilio):
     phone.text("yes")
-    assert _sent_to(fake_twilio, phone.number, 1) == ["echo: yes"]
+    assert _sent_to(fake_twilio, phone.number, 1)[0].startswith("echo: yes\n")
 
 
 def test_help_names_the_bank_and_changes_nothing(phone, stack, sessions, fake_twilio):

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from bot.accounts.service import find_cardholder_by_phone
 from bot.conversations.models import (
     Author,
     Channel,
@@ -22,6 +23,7 @@ from bot.messaging.transports import TwilioTransport
 from tests.twilio_fake import FakeTwilio
 
 PHONE = "+8613800000004"
+NOTICE = "Reply STOP to opt out."
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ def test_a_queued_message_reaches_twilio_once_and_is_marked_sent(sessions, fake_
     assert (sms.to, sms.sender, sms.body, sms.auth_user) == (
         PHONE,
         "+15005550006",
-        "Hello from the bank",
+        f"Hello from the bank\n{NOTICE}",
         "ACtest",
     )
     assert sms.status_callback == "https://bank.example/webhooks/twilio/status"
@@ -184,7 +186,8 @@ def test_buttons_go_as_one_numbered_sms(sessions, fake_twilio):
     _queue(sessions, "What would you like to do?", buttons=buttons)
     _drain(sessions, fake_twilio.base_url)
     assert fake_twilio.bodies_to(PHONE) == [
-        "What would you like to do?\n1. Pay now\n2. Talk to someone\nReply with a number."
+        "What would you like to do?\n1. Pay now\n2. Talk to someone\n"
+        f"Reply with a number.\n{NOTICE}"
     ]
 
 
@@ -220,3 +223,26 @@ def test_pacer_spaces_segments_at_the_configured_rate():
     assert [pacer.delay_for(1), pacer.delay_for(2), pacer.delay_for(1)] == [0.0, 1.0, 3.0]
     now[0] = 110.0
     assert pacer.delay_for(1) == 0.0
+
+
+def test_only_the_first_sms_of_a_conversation_carries_the_opt_out_notice(sessions, demo_portfolio):
+    chinese = next(d for d in demo_portfolio if d.locale == "zh-CN")
+    with sessions.begin() as session:
+        cardholder = find_cardholder_by_phone(session, chinese.phone_e164)
+        conversation = Conversation(
+            channel=Channel.SMS, address=chinese.phone_e164, cardholder_id=cardholder.id
+        )
+        session.add(conversation)
+        session.flush()
+        first, second = (
+            enqueue(
+                session,
+                conversation=conversation,
+                text=text,
+                author=Author.BOT,
+                kind=MessageKind.REPLY,
+            )[0].text
+            for text in ("您好", "请问还有什么可以帮您?")
+        )
+    assert first == "您好\n回复TD退订"
+    assert second == "请问还有什么可以帮您?"

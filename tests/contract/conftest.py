@@ -15,6 +15,9 @@ from bot.persistence.session import make_engine, session_factory
 from bot.settings import Settings
 from tests.conftest import AS_OF, TEST_HASH_KEY
 from tests.databases import TemplateDatabase
+from tests.twilio_fake import FakeTwilio
+
+TWILIO_TOKEN = "contract-twilio-token"
 
 
 @dataclass
@@ -23,6 +26,7 @@ class RunningStack:
     sessions: sessionmaker[Session]
     portfolio: list[DemoCardholder]
     http: httpx.Client
+    twilio: FakeTwilio
 
 
 @pytest.fixture(scope="session")
@@ -33,22 +37,31 @@ def running_stack(template_database: TemplateDatabase, artifacts_dir) -> Iterato
     sessions = session_factory(engine)
     with sessions.begin() as session:
         seed_demo_portfolio(session, settings=settings, as_of=AS_OF)
+    twilio = FakeTwilio().start()
+    ports = Ports.free()
     stack = DevStack(
-        ports=Ports.free(),
+        ports=ports,
         env={
             "DATABASE_URL": database_url,
             "VERIFICATION_HASH_KEY": TEST_HASH_KEY,
             "ENVIRONMENT": "test",
             "RASA_TIMEOUT_SECONDS": "60",
+            # SMS goes through the real twilio client to the local fake of Twilio's API.
+            "TWILIO_ACCOUNT_SID": "ACcontract",
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "TWILIO_API_BASE_URL": twilio.base_url,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
+            "SMS_SEGMENTS_PER_SECOND": "100",
         },
         log_dir=artifacts_dir / "stack-logs",
         rasa_token="contract-test-token",
     )
-    stack.start()
     try:
+        stack.start()
         with httpx.Client(base_url=stack.api_url, timeout=90) as http:
-            yield RunningStack(stack, sessions, list(demo_cardholders()), http)
+            yield RunningStack(stack, sessions, list(demo_cardholders()), http, twilio)
     finally:
         stack.stop()
+        twilio.stop()
         engine.dispose()
         template_database.drop(database_url)
