@@ -84,8 +84,14 @@ def _run(_: argparse.Namespace) -> int:
     except StackFailed as error:
         print(f"could not start: {error}", file=sys.stderr)
         return 1
+    sms_line = (
+        f"Twilio (webhook {settings.public_base_url}/webhooks/twilio/sms)"
+        if settings.twilio_configured
+        else f"simulator at {stack.api_url}/simulator"
+    )
     print(
         f"\n  Web chat     {stack.api_url}/chat\n"
+        f"  SMS          {sms_line}\n"
         f"  API docs     {stack.api_url}/docs\n"
         f"  Rasa server  {stack.rasa_url}\n"
         f"  Logs         var/log/\n"
