@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     sms_segments_per_second: float = 1.0
     sms_max_send_attempts: int = 6
 
+    # Bearer token for machine clients of the admin API (portfolio feeds, reminder runs).
+    admin_api_token: SecretStr = SecretStr("dev-only-change-me")
+
     bank_name: str = "Harbour Bank"
     bank_phone: str = "+1 800 555 0100"
     handoff_reply_hours: str = "Monday to Friday, 09:00-18:00"
@@ -67,7 +70,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment == "production":
-            for name in ("rasa_token", "verification_hash_key"):
+            for name in ("rasa_token", "verification_hash_key", "admin_api_token"):
                 if getattr(self, name).get_secret_value() in _PLACEHOLDER_SECRETS:
                     raise ValueError(f"{name.upper()} must be set to a real secret in production")
         return self
