@@ -15,6 +15,7 @@ from bot.conversations.models import (
 from bot.handoff.models import Escalation, EscalationReason, EscalationStatus
 from bot.messaging.models import ContactConsent
 from bot.persistence import Base
+from bot.portfolio.models import FeedKind, ImportStatus, PortfolioImport
 
 __all__ = [
     "AuditEvent",
@@ -30,9 +31,12 @@ __all__ = [
     "Escalation",
     "EscalationReason",
     "EscalationStatus",
+    "FeedKind",
+    "ImportStatus",
     "Message",
     "MessageKind",
     "MessageStatus",
     "Payment",
+    "PortfolioImport",
     "RiskTier",
 ]

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.accounts.stages import DEFAULT_BOUNDS, Stage, StageBounds, stage_for
@@ -29,6 +38,11 @@ class Cardholder(Base):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     # HMAC of the date of birth: checkable, never readable back.
     dob_hash: Mapped[str] = mapped_column(String(64))
+    # Flags from the bank's feed: no automated contact with a deceased or bankrupt cardholder.
+    deceased: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    bankruptcy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The feed date the details above come from (None: never imported, e.g. the demo seed).
+    as_of: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -57,6 +71,12 @@ class CardAccount(Base):
     as_of: Mapped[date] = mapped_column(Date)
     risk_tier: Mapped[RiskTier] = mapped_column(String(8))
     behaviour_score: Mapped[int | None] = mapped_column(Integer)
+    charged_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Which feed import wrote this snapshot, and a digest of the feed row, so re-importing the
+    # same snapshot is recognised as unchanged.
+    snapshot_import_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_imports.id"))
+    snapshot_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -87,6 +107,8 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     paid_at: Mapped[datetime] = mapped_column()
     reference: Mapped[str] = mapped_column(String(64), unique=True)
+    # The payments feed import that recorded it (None when recorded another way).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_imports.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)

@@ -1,0 +1,1 @@
+"""Portfolio intake: the bank's daily account and payment feeds, validated and applied."""

@@ -1,0 +1,280 @@
+"""Importing one feed file: read, check, stage, apply as one transaction, record, report."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.persistence import utcnow
+from bot.portfolio import apply
+from bot.portfolio.account_rows import AccountRowChecker
+from bot.portfolio.columns import known_columns, required_columns
+from bot.portfolio.models import FeedKind, ImportStatus, PortfolioImport
+from bot.portfolio.payment_rows import PaymentRowChecker
+from bot.portfolio.reading import FeedFormat, FeedReader, FileRefused, format_for_name
+from bot.portfolio.rejection_spool import RejectionSpool
+from bot.portfolio.rejections import Rejection
+from bot.portfolio.staging import STAGED_ACCOUNTS, STAGED_PAYMENTS, StagingWriter
+from bot.settings import Settings
+
+PROGRESS_EVERY = 50_000
+# Serialises imports on PostgreSQL, so two runs never decide on the same rows at once.
+_IMPORT_LOCK = 7_007_007
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """A file to import: its name and a way to open it (again) from the start."""
+
+    name: str
+    open: Callable[[], IO[bytes]]
+
+    @classmethod
+    def from_path(cls, path: Path) -> FeedSource:
+        return cls(path.name, lambda: path.open("rb"))
+
+
+class Progress(Protocol):
+    def __call__(self, *, phase: str, rows: int, bytes_read: int, total_bytes: int) -> None: ...
+
+
+@dataclass
+class ImportSummary:
+    """What became of one import."""
+
+    import_id: int
+    file_name: str
+    checksum_sha256: str
+    dry_run: bool
+    kind: FeedKind | None = None
+    status: ImportStatus = ImportStatus.RUNNING
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    unchanged: int = 0
+    error: str | None = None
+    missing_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def import_feed(
+    *,
+    engine: Engine,
+    source: FeedSource,
+    settings: Settings,
+    actor: str,
+    kind: FeedKind | None = None,
+    fmt: FeedFormat | None = None,
+    dry_run: bool = False,
+    on_rejection: Callable[[Rejection], None] | None = None,
+    on_progress: Progress | None = None,
+) -> ImportSummary:
+    """Import one accounts or payments file; every row is accepted, unchanged or rejected."""
+    checksum, size = _checksum(source)
+    summary = ImportSummary(
+        _start_record(engine, source, checksum, size, actor, dry_run),
+        source.name,
+        checksum,
+        dry_run,
+    )
+    progress = on_progress or _no_progress
+    spool = RejectionSpool()
+    try:
+        with source.open() as binary, engine.connect() as connection:
+            reader = _open_reader(binary, source.name, fmt)
+            summary.kind = kind or _infer_kind(reader.columns)
+            _check_columns(reader.columns, summary)
+            _stage_and_apply(connection, reader, summary, settings, spool, progress, size)
+            summary.status = ImportStatus.COMPLETED
+            if dry_run:
+                connection.rollback()
+            else:
+                _finish_record(connection, summary, actor)
+                connection.commit()
+    except FileRefused as refusal:
+        summary.status, summary.error = ImportStatus.REFUSED, refusal.reason
+        summary.missing_columns = refusal.missing_columns
+        summary.rows_read = summary.accepted = summary.rejected = summary.unchanged = 0
+    except BaseException as error:
+        summary.status = ImportStatus.FAILED
+        summary.error = f"unexpected {type(error).__name__}: nothing from the file was applied"
+        _record_outcome(engine, summary, actor)
+        spool.close()
+        raise
+    if summary.status is not ImportStatus.COMPLETED or dry_run:
+        _record_outcome(engine, summary, actor)
+    progress(phase="done", rows=summary.rows_read, bytes_read=size, total_bytes=size)
+    with spool:
+        for rejection in spool.merged():
+            if on_rejection is not None:
+                on_rejection(rejection)
+    return summary
+
+
+def _stage_and_apply(
+    connection: Connection,
+    reader: FeedReader,
+    summary: ImportSummary,
+    settings: Settings,
+    spool: RejectionSpool,
+    progress: Progress,
+    size: int,
+) -> None:
+    now = utcnow()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK})"))
+    kind = summary.kind
+    assert kind is not None
+    writer = StagingWriter(
+        connection, STAGED_ACCOUNTS if kind is FeedKind.ACCOUNTS else STAGED_PAYMENTS
+    )
+    check = (
+        AccountRowChecker(hash_key=settings.verification_hash_key, today=now.date()).check
+        if kind is FeedKind.ACCOUNTS
+        else PaymentRowChecker(now=now).check
+    )
+    rows = rejected = 0
+    try:
+        for record in reader.records():
+            rows += 1
+            if record.problem is not None:
+                spool.add_read(Rejection(record.row, "", "", record.problem))
+                rejected += 1
+            else:
+                valid_row, problems = check(record)
+                if valid_row is not None:
+                    writer.add(valid_row)
+                else:
+                    rejected += 1
+                    for problem in problems:
+                        spool.add_read(problem)
+            if rows % PROGRESS_EVERY == 0:
+                progress(phase="reading", rows=rows, bytes_read=reader.bytes_read, total_bytes=size)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    progress(phase="checking", rows=rows, bytes_read=size, total_bytes=size)
+    staged_before = apply.staged_count(connection, kind=kind)
+    for rejection in apply.conflicts(connection, kind=kind):
+        spool.add_conflict(rejection)
+    apply.drop_conflicting_rows(connection, kind=kind)
+    staged = apply.staged_count(connection, kind=kind)
+    progress(phase="applying", rows=rows, bytes_read=size, total_bytes=size)
+    apply_rows = apply.apply_accounts if kind is FeedKind.ACCOUNTS else apply.apply_payments
+    accepted = apply_rows(connection, import_id=summary.import_id, now=now)
+    writer.drop()
+    summary.rows_read = rows
+    summary.rejected = rejected + staged_before - staged
+    summary.accepted = accepted
+    summary.unchanged = staged - accepted
+
+
+def _checksum(source: FeedSource) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with source.open() as binary:
+        while block := binary.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def _open_reader(binary: IO[bytes], name: str, fmt: FeedFormat | None) -> FeedReader:
+    fmt = fmt or format_for_name(name)
+    if fmt is None:
+        raise FileRefused("unknown file format: name the file .csv or .jsonl, or give the format")
+    return FeedReader(binary, fmt)
+
+
+def _infer_kind(columns: list[str]) -> FeedKind:
+    if {"amount", "paid_at", "reference"} & set(columns):
+        return FeedKind.PAYMENTS
+    return FeedKind.ACCOUNTS
+
+
+def _check_columns(columns: list[str], summary: ImportSummary) -> None:
+    assert summary.kind is not None
+    missing = [name for name in required_columns(summary.kind) if name not in columns]
+    summary.ignored_columns = [name for name in columns if name not in known_columns(summary.kind)]
+    if missing:
+        raise FileRefused(
+            f"required columns missing from the {summary.kind} file: {', '.join(missing)}",
+            missing_columns=missing,
+        )
+
+
+def _start_record(
+    engine: Engine, source: FeedSource, checksum: str, size: int, actor: str, dry_run: bool
+) -> int:
+    record = PortfolioImport(
+        file_name=source.name[:255],
+        checksum_sha256=checksum,
+        size_bytes=size,
+        actor=actor[:64],
+        dry_run=dry_run,
+        status=ImportStatus.RUNNING,
+        rows_read=0,
+        accepted=0,
+        rejected=0,
+        unchanged=0,
+    )
+    with Session(engine) as session, session.begin():
+        session.add(record)
+        session.flush()
+        return record.id
+
+
+def _finish_record(connection: Connection, summary: ImportSummary, actor: str) -> None:
+    connection.execute(
+        update(PortfolioImport)
+        .where(PortfolioImport.id == summary.import_id)
+        .values(
+            kind=summary.kind,
+            status=summary.status,
+            rows_read=summary.rows_read,
+            accepted=summary.accepted,
+            rejected=summary.rejected,
+            unchanged=summary.unchanged,
+            error=summary.error,
+            finished_at=utcnow(),
+        )
+    )
+    with Session(bind=connection) as session:
+        audit.record(
+            session,
+            actor=actor[:64],
+            action=f"portfolio.import.{summary.status}",
+            dry_run=summary.dry_run,
+            import_id=summary.import_id,
+            kind=str(summary.kind) if summary.kind else None,
+            status=str(summary.status),
+            file_name=summary.file_name,
+            checksum_sha256=summary.checksum_sha256,
+            rows_read=summary.rows_read,
+            accepted=summary.accepted,
+            rejected=summary.rejected,
+            unchanged=summary.unchanged,
+        )
+        session.flush()
+
+
+def _record_outcome(engine: Engine, summary: ImportSummary, actor: str) -> None:
+    with engine.begin() as connection:
+        _finish_record(connection, summary, actor)
+
+
+def list_imports(session: Session, *, limit: int = 50) -> list[PortfolioImport]:
+    """The most recent imports, newest first."""
+    statement = select(PortfolioImport).order_by(PortfolioImport.id.desc()).limit(limit)
+    return list(session.scalars(statement))
+
+
+def _no_progress(*, phase: str, rows: int, bytes_read: int, total_bytes: int) -> None:
+    return None
