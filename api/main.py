@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.chat.endpoints import router as chat_router
 from api.deps import SessionDep
 from api.errors import install_error_handlers
+from api.portfolio.endpoints import router as portfolio_router
 from api.simulator.endpoints import router as simulator_router
 from api.sms.endpoints import router as sms_router
 from bot.conversations.turns import TurnRunner
@@ -111,6 +112,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(chat_router)
     app.include_router(sms_router)
+    app.include_router(portfolio_router)
     app.include_router(simulator_router)
 
     @app.get("/", include_in_schema=False)

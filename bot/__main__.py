@@ -8,6 +8,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 
+from bot.portfolio.cli import register_portfolio_commands
 from bot.settings import PROJECT_ROOT, get_settings
 
 
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="start Rasa, the action server and the api").set_defaults(
         func=_run
     )
+    register_portfolio_commands(commands)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

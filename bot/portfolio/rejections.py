@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -46,14 +45,15 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def write_report(stream: IO[str], rejections: Iterable[Rejection]) -> int:
-    """Write the rejection report as CSV; how many lines were written."""
-    writer = csv.writer(stream)
-    writer.writerow(REPORT_HEADER)
-    count = 0
-    for rejection in rejections:
-        writer.writerow(
+class ReportWriter:
+    """The rejection report as CSV: row, column, masked value, reason."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._writer = csv.writer(stream)
+        self._writer.writerow(REPORT_HEADER)
+
+    def add(self, rejection: Rejection) -> None:
+        """One line of the report."""
+        self._writer.writerow(
             (rejection.row, rejection.column, _cell(rejection.value), _cell(rejection.reason))
         )
-        count += 1
-    return count

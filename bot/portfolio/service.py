@@ -77,6 +77,8 @@ def import_feed(
     on_progress: Progress | None = None,
 ) -> ImportSummary:
     """Import one accounts or payments file; every row is accepted, unchanged or rejected."""
+    import bot.models  # noqa: F401  (every mapper registered before the first flush)
+
     checksum, size = _checksum(source)
     summary = ImportSummary(
         _start_record(engine, source, checksum, size, actor, dry_run),
