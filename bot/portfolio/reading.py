@@ -139,8 +139,8 @@ def _refusing_unreadable(reader: FeedReader) -> Iterator[None]:
         yield
     except UnicodeDecodeError as error:
         raise FileRefused(
-            f"the file is not UTF-8 text (byte 0x{error.object[error.start]:02x} "
-            f"near row {reader._next_row}); export it as UTF-8"
+            f"the file is not UTF-8 text (found byte 0x{error.object[error.start]:02x}, "
+            "which UTF-8 does not allow); export it as UTF-8"
         ) from None
     except csv.Error as error:
         raise FileRefused(f"row {reader._next_row} is not valid CSV: {error}") from None
