@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.chat.endpoints import router as chat_router
+from api.console.endpoints import router as console_router
 from api.deps import SessionDep
 from api.errors import install_error_handlers
 from api.portfolio.endpoints import router as portfolio_router
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(chat_router)
     app.include_router(sms_router)
     app.include_router(portfolio_router)
+    app.include_router(console_router)
     app.include_router(simulator_router)
 
     @app.get("/", include_in_schema=False)
@@ -122,6 +124,10 @@ def create_app(
     @app.get("/chat", include_in_schema=False)
     def chat_page() -> FileResponse:
         return FileResponse(STATIC / "chat.html", media_type="text/html")
+
+    @app.get("/console", include_in_schema=False)
+    def console_page() -> FileResponse:
+        return FileResponse(STATIC / "console.html", media_type="text/html")
 
     @app.get("/healthz", tags=["health"])
     def health(session: SessionDep) -> dict[str, str]:

@@ -21,16 +21,18 @@ def _migrate(_: argparse.Namespace) -> int:
 
 
 def _seed_demo(_: argparse.Namespace) -> int:
-    from bot.demo.seed import seed_demo_portfolio
+    from bot.demo.seed import seed_demo_collectors, seed_demo_portfolio
     from bot.persistence import session_scope
 
+    settings = get_settings()
     with session_scope() as session:
-        added = seed_demo_portfolio(
-            session, settings=get_settings(), as_of=datetime.now(UTC).date()
-        )
+        added = seed_demo_portfolio(session, settings=settings, as_of=datetime.now(UTC).date())
+        users = seed_demo_collectors(session) if settings.environment == "development" else 0
     print(
         f"demo portfolio: {added} cardholders added" if added else "demo portfolio: already there"
     )
+    if users:
+        print(f"demo console users: {users} added (make demo-accounts shows them)")
     return 0
 
 
@@ -44,6 +46,13 @@ def _demo_accounts(_: argparse.Namespace) -> int:
 
     with session_scope() as session:
         stored = {a.external_id: a for a in session.scalars(select(CardAccount))}
+    if get_settings().environment == "development":
+        from bot.demo.seed import DEMO_COLLECTORS, DEMO_PASSWORD
+
+        print(f"Console (/console) users, password {DEMO_PASSWORD!r}:")
+        for username, name, role in DEMO_COLLECTORS:
+            print(f"  {username:<8} {role:<11} {name}")
+        print()
     header = f"{'phone':<16} {'card':<6} {'date of birth':<13} {'stage':<8} {'overdue':>14}  name"
     print(header)
     print("-" * len(header))
@@ -58,6 +67,54 @@ def _demo_accounts(_: argparse.Namespace) -> int:
             f"{demo.phone_e164:<16} {demo.card_last4:<6} {demo.date_of_birth.isoformat():<13} "
             f"{demo.stage:<8} {overdue:>14}  {demo.full_name}"
         )
+    return 0
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.collectors.models import Role
+    from bot.collectors.service import WeakPassword, create_collector
+    from bot.persistence import session_scope
+
+    password = args.password or getpass.getpass(f"password for {args.username}: ")
+    try:
+        with session_scope() as session:
+            create_collector(
+                session,
+                username=args.username,
+                display_name=args.name or args.username,
+                role=Role(args.role),
+                password=password,
+            )
+    except WeakPassword as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 2
+    except IntegrityError:
+        print(f"refused: a user named {args.username!r} exists already", file=sys.stderr)
+        return 2
+    print(f"{args.role} {args.username} created")
+    return 0
+
+
+def _api_token(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.collectors.models import Collector, SessionKind
+    from bot.collectors.service import issue_session
+    from bot.persistence import session_scope
+
+    with session_scope() as session:
+        collector = session.scalars(
+            select(Collector).where(Collector.username == args.username)
+        ).first()
+        if collector is None:
+            print(f"no user named {args.username!r}", file=sys.stderr)
+            return 2
+        issued = issue_session(session, collector=collector, kind=SessionKind.API)
+    print(issued.token)
     return 0
 
 
@@ -130,6 +187,18 @@ def main(argv: list[str] | None = None) -> int:
         func=_run
     )
     register_portfolio_commands(commands)
+    users = commands.add_parser("users", help="console users").add_subparsers(
+        dest="users", required=True
+    )
+    create = users.add_parser("create", help="create a collector or supervisor")
+    create.add_argument("username")
+    create.add_argument("--role", choices=["collector", "supervisor"], default="collector")
+    create.add_argument("--name", help="display name")
+    create.add_argument("--password", help="prompted for when absent (12 characters or more)")
+    create.set_defaults(func=_create_user)
+    token = users.add_parser("api-token", help="print a 90-day API token for the console JSON API")
+    token.add_argument("username")
+    token.set_defaults(func=_api_token)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

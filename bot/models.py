@@ -2,6 +2,7 @@
 
 from bot.accounts.models import CardAccount, Cardholder, Payment, RiskTier
 from bot.audit.models import AuditEvent
+from bot.collectors.models import Collector, ConsoleSession, Role
 from bot.conversations.models import (
     Author,
     Channel,
@@ -12,7 +13,13 @@ from bot.conversations.models import (
     MessageKind,
     MessageStatus,
 )
-from bot.handoff.models import Escalation, EscalationReason, EscalationStatus
+from bot.handoff.models import (
+    CaseNote,
+    Disposition,
+    Escalation,
+    EscalationReason,
+    EscalationStatus,
+)
 from bot.messaging.models import ContactConsent
 from bot.persistence import Base
 from bot.portfolio.models import FeedKind, ImportStatus, PortfolioImport
@@ -23,11 +30,15 @@ __all__ = [
     "Base",
     "CardAccount",
     "Cardholder",
+    "CaseNote",
     "Channel",
+    "Collector",
+    "ConsoleSession",
     "ContactConsent",
     "Conversation",
     "ConversationState",
     "Direction",
+    "Disposition",
     "Escalation",
     "EscalationReason",
     "EscalationStatus",
@@ -39,4 +50,5 @@ __all__ = [
     "Payment",
     "PortfolioImport",
     "RiskTier",
+    "Role",
 ]

@@ -58,9 +58,15 @@ class RasaClient:
                 replies.append(BotMessage(text=item["text"], buttons=buttons))
         return replies
 
-    def resume(self, sender_id: str) -> None:
-        """Give a paused conversation back to the bot."""
-        self._append_events(sender_id, [{"event": "resume"}])
+    def resume(self, sender_id: str, *, unlock: bool = False) -> None:
+        """Give a paused conversation back to the bot; `unlock` lets the identity check restart."""
+        events: list[dict[str, Any]] = [{"event": "resume"}]
+        if unlock:
+            events.append({"event": "slot", "name": "verification_locked", "value": False})
+        # The pause stopped the bot before it listened; without this the next message would be
+        # judged as following the hand-off action, and no rule would match it.
+        events.append({"event": "action", "name": "action_listen"})
+        self._append_events(sender_id, events)
 
     def _append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         try:

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.handoff.hours import BusinessHours
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Values that ship in .env.example and the code; refused outside development.
@@ -53,7 +55,11 @@ class Settings(BaseSettings):
 
     bank_name: str = "Harbour Bank"
     bank_phone: str = "+1 800 555 0100"
-    handoff_reply_hours: str = "Monday to Friday, 09:00-18:00"
+    # The collection team's hours, in its own zone; cardholders are told times in theirs.
+    handoff_business_hours: str = "Mon-Fri 09:00-18:00"
+    handoff_time_zone: str = "Asia/Shanghai"
+    # Minutes within which a person should answer a case during business hours.
+    handoff_sla_minutes: int = 30
     pre_due_days: int = 5
 
     @property
@@ -66,6 +72,17 @@ class Settings(BaseSettings):
         if self.twilio_configured:
             return self.twilio_auth_token.get_secret_value()
         return SIMULATOR_AUTH_TOKEN
+
+    def business_hours(self) -> BusinessHours:
+        return BusinessHours.parse(self.handoff_business_hours, self.handoff_time_zone)
+
+    @model_validator(mode="after")
+    def _check_business_hours(self) -> Settings:
+        try:
+            self.business_hours()
+        except (ValueError, KeyError) as error:
+            raise ValueError(f"HANDOFF_BUSINESS_HOURS / HANDOFF_TIME_ZONE: {error}") from error
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -77,6 +77,8 @@ class CardAccount(Base):
     # same snapshot is recognised as unchanged.
     snapshot_import_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio_imports.id"))
     snapshot_digest: Mapped[str | None] = mapped_column(String(64))
+    # Amount under an open dispute: on hold, not to be collected until the dispute is resolved.
+    disputed_amount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -170,3 +170,22 @@ def seed_demo_portfolio(session: Session, *, settings: Settings, as_of: date) ->
         added += 1
     audit.record(session, actor="system", action="demo.seeded", cardholders=added)
     return added
+
+
+# Console users for local demos only; `python -m bot seed-demo` adds them in development.
+DEMO_COLLECTORS = [("alice", "Alice Chen", "collector"), ("sam", "Sam Rivera", "supervisor")]
+DEMO_PASSWORD = "demo-password"
+
+
+def seed_demo_collectors(session: Session) -> int:
+    """Add the demo collector and supervisor when there are no console users yet."""
+    from bot.collectors.models import Collector, Role
+    from bot.collectors.service import create_collector
+
+    if session.scalar(select(func.count()).select_from(Collector)):
+        return 0
+    for username, name, role in DEMO_COLLECTORS:
+        create_collector(
+            session, username=username, display_name=name, role=Role(role), password=DEMO_PASSWORD
+        )
+    return len(DEMO_COLLECTORS)

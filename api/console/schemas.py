@@ -1,0 +1,98 @@
+"""Console request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bot.handoff.models import Disposition
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    csrf_token: str | None = Field(description="Send as X-CSRF-Token on every change (browser)")
+
+
+class QueueItem(BaseModel):
+    id: int
+    reason: str
+    priority: int
+    status: str
+    claimed_by: str | None
+    summary: str
+    created_at: datetime
+    waiting_seconds: int
+    answer_due: datetime
+    sla_breached: bool
+    channel: str
+    cardholder: str | None
+
+
+class AccountSummary(BaseModel):
+    card: str
+    stage: str
+    currency: str
+    overdue_amount: str
+    minimum_due: str
+    statement_balance: str
+    due_date: str
+    days_past_due: int
+    disputed_amount: str
+
+
+class TranscriptMessage(BaseModel):
+    id: int
+    author: str
+    direction: str
+    text: str
+    status: str
+    created_at: datetime
+
+
+class Note(BaseModel):
+    author: str
+    text: str
+    created_at: datetime
+
+
+class CaseDetail(QueueItem):
+    verified: bool
+    locked: bool
+    conversation_state: str
+    disposition: str | None
+    disposition_details: dict[str, Any] | None
+    accounts: list[AccountSummary]
+    messages: list[TranscriptMessage]
+    notes: list[Note]
+    contact_history: list[dict[str, Any]]
+
+
+class TextBody(BaseModel):
+    text: str = Field(min_length=1, max_length=1600)
+
+
+class OutcomeBody(BaseModel):
+    disposition: Disposition
+    note: str | None = Field(default=None, max_length=1000)
+    disputed_amount: str | None = Field(
+        default=None, description="For dispute_opened: the amount on hold, e.g. 120.50"
+    )
+    promised_amount: str | None = None
+    promised_date: str | None = None
+
+
+class ResolveBody(BaseModel):
+    return_to_bot: bool = Field(description="true: the bot answers again; false: end it")
+
+
+class ReassignBody(BaseModel):
+    username: str

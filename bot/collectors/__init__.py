@@ -1,0 +1,1 @@
+"""Human collectors and supervisors: accounts, passwords, console sessions."""
