@@ -29,11 +29,15 @@ def explain_account(account: CardAccount) -> str:
     if account.overdue_amount_minor > 0 and account.days_past_due > 0:
         overdue = format_money(account.overdue_amount_minor, account.currency)
         days = "day" if account.days_past_due == 1 else "days"
-        return (
+        text = (
             f"Your {card} has an overdue amount of {overdue}. "
             f"The minimum payment of {minimum} was due on {_long_date(account.due_date)}, "
             f"{account.days_past_due} {days} ago."
         )
+        if account.disputed_amount_minor:
+            held = format_money(account.disputed_amount_minor, account.currency)
+            text += f" {held} is on hold while we look into your dispute."
+        return text
     if stage is Stage.PRE_DUE and account.minimum_due_minor > 0:
         return (
             f"Your {card} is up to date. Your next minimum payment of {minimum} "

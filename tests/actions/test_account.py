@@ -33,3 +33,18 @@ def test_a_slot_that_says_verified_is_not_enough(conversation_id, domain):
     )
     assert dispatcher.messages == []
     assert events == [{"event": "slot", "timestamp": None, "name": "verified", "value": False}]
+
+
+def test_an_amount_under_dispute_is_said_to_be_on_hold(conversation_id, domain, m2, sessions):
+    from bot.accounts.models import CardAccount
+
+    with sessions.begin() as session:
+        session.get(Conversation, conversation_id).verified_at = utcnow()
+        account = session.query(CardAccount).filter_by(external_id=f"{m2.external_id}-CARD").one()
+        account.disputed_amount_minor = 1234
+    dispatcher = CollectingDispatcher()
+    ActionExplainOverdue().run(
+        dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain
+    )
+    held = format_money(1234, m2.currency)
+    assert f"{held} is on hold while we look into your dispute" in dispatcher.messages[0]["text"]
