@@ -21,6 +21,7 @@ _BOOLEANS |= {"true": True, "yes": True, "y": True, "1": True}
 # Card numbers are looked for in a whole row at once; NUL never occurs in text and stops a
 # number running from one field into the next.
 _FIELD_SEPARATOR = "\x00"
+_SHORTEST_CARD_NUMBER = 13
 
 
 class Invalid(ValueError):
@@ -29,7 +30,9 @@ class Invalid(ValueError):
 
 def columns_with_card_numbers(values: dict[str, str]) -> list[str]:
     """The columns of a row holding something that looks like a full card number."""
-    if not find_card_numbers(_FIELD_SEPARATOR.join(values.values())):
+    # A card number needs at least 13 characters, so shorter values (most of a row) are skipped.
+    long_values = [value for value in values.values() if len(value) >= _SHORTEST_CARD_NUMBER]
+    if not long_values or not find_card_numbers(_FIELD_SEPARATOR.join(long_values)):
         return []
     return [column for column, value in values.items() if find_card_numbers(value)]
 
