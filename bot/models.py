@@ -22,7 +22,9 @@ from bot.handoff.models import (
 )
 from bot.messaging.models import ContactConsent
 from bot.persistence import Base
+from bot.plans.models import InstalmentPlan, PlanStatus
 from bot.portfolio.models import FeedKind, ImportStatus, PortfolioImport
+from bot.promises.models import PaymentClaim, PaymentClaimStatus, PromiseStatus, PromiseToPay
 
 __all__ = [
     "AuditEvent",
@@ -44,11 +46,17 @@ __all__ = [
     "EscalationStatus",
     "FeedKind",
     "ImportStatus",
+    "InstalmentPlan",
     "Message",
     "MessageKind",
     "MessageStatus",
     "Payment",
+    "PaymentClaim",
+    "PaymentClaimStatus",
+    "PlanStatus",
     "PortfolioImport",
+    "PromiseStatus",
+    "PromiseToPay",
     "RiskTier",
     "Role",
 ]

@@ -77,6 +77,8 @@ class Conversation(Base):
     verified_at: Mapped[datetime | None] = mapped_column()
     failed_verification_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_at: Mapped[datetime | None] = mapped_column()
+    # Why the cardholder has not paid, asked once (forgot, cash_flow, lost_income, ...).
+    nonpayment_reason: Mapped[str | None] = mapped_column(String(24))
     # SHA-256 of the web chat's bearer token; the token itself is only ever held by the browser.
     access_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

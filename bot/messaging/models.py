@@ -22,6 +22,8 @@ class ContactConsent(Base):
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Who or what changed it last: "keyword", "dialogue", "collector:<name>", "provider".
     changed_by: Mapped[str] = mapped_column(String(64))
+    # Why it was withdrawn: "opt_out", or "wrong_party" (the number is not the cardholder's).
+    reason: Mapped[str] = mapped_column(String(16), default="opt_out", server_default="opt_out")
 
     __table_args__ = (
         UniqueConstraint("channel", "address", name="uq_contact_consents_channel_address"),

@@ -1,0 +1,1 @@
+"""Instalment plans: the product table, quotes with exact cost, eligibility, acceptance."""

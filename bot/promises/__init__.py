@@ -1,0 +1,1 @@
+"""Promises to pay and claims of payment already made."""
