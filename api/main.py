@@ -17,6 +17,7 @@ from api.console.endpoints import router as console_router
 from api.deps import SessionDep
 from api.errors import install_error_handlers
 from api.portfolio.endpoints import router as portfolio_router
+from api.reminders.endpoints import router as reminders_router
 from api.simulator.endpoints import router as simulator_router
 from api.sms.endpoints import router as sms_router
 from bot.conversations.turns import TurnRunner
@@ -24,7 +25,9 @@ from bot.messaging.outbox import OutboxDispatcher
 from bot.messaging.sms_gateway import SmsGateway
 from bot.messaging.transports import SimulatorTransport, SmsTransport, TwilioTransport
 from bot.persistence.session import make_engine, session_factory
+from bot.policy.service import SendGate
 from bot.rasa_client import RasaClient
+from bot.reminders.scheduler import run_periodically
 from bot.settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -63,6 +66,8 @@ def create_app(
         timeout=settings.rasa_timeout_seconds,
     )
     turns = TurnRunner(sessions, rasa)
+    # A wrong contact strategy file stops the api here, with the file and line in the message.
+    send_gate = SendGate.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +83,7 @@ def create_app(
                 else None
             ),
             max_attempts=settings.sms_max_send_attempts,
+            send_gate=send_gate,
         )
         loop = asyncio.get_running_loop()
 
@@ -88,6 +94,11 @@ def create_app(
         app.state.sms_gateway = SmsGateway(sessions, turns, settings, wake_outbox=wake_outbox)
         stop = asyncio.Event()
         worker = asyncio.create_task(dispatcher.run(stop))
+        scheduler = None
+        if settings.reminder_interval_seconds > 0:
+            scheduler = asyncio.create_task(
+                run_periodically(sessions, settings, stop, after_run=wake_outbox)
+            )
         try:
             yield
         finally:
@@ -95,6 +106,9 @@ def create_app(
             dispatcher.wake()
             with suppress(asyncio.CancelledError):
                 await asyncio.wait_for(worker, timeout=10)
+            if scheduler is not None:
+                with suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(scheduler, timeout=60)
             await transport.close()
             rasa.close()
             if owned_engine is not None:
@@ -114,6 +128,7 @@ def create_app(
     app.include_router(chat_router)
     app.include_router(sms_router)
     app.include_router(portfolio_router)
+    app.include_router(reminders_router)
     app.include_router(console_router)
     app.include_router(simulator_router)
 

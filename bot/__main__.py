@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 
 from bot.portfolio.cli import register_portfolio_commands
+from bot.reminders.cli import register_reminder_commands
 from bot.settings import PROJECT_ROOT, get_settings
 
 
@@ -187,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         func=_run
     )
     register_portfolio_commands(commands)
+    register_reminder_commands(commands)
     users = commands.add_parser("users", help="console users").add_subparsers(
         dest="users", required=True
     )

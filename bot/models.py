@@ -23,8 +23,10 @@ from bot.handoff.models import (
 from bot.messaging.models import ContactConsent
 from bot.persistence import Base
 from bot.plans.models import InstalmentPlan, PlanStatus
+from bot.policy.models import ContactDecision, DecisionPoint
 from bot.portfolio.models import FeedKind, ImportStatus, PortfolioImport
 from bot.promises.models import PaymentClaim, PaymentClaimStatus, PromiseStatus, PromiseToPay
+from bot.reminders.models import Reminder, ReminderPurpose
 
 __all__ = [
     "AuditEvent",
@@ -37,8 +39,10 @@ __all__ = [
     "Collector",
     "ConsoleSession",
     "ContactConsent",
+    "ContactDecision",
     "Conversation",
     "ConversationState",
+    "DecisionPoint",
     "Direction",
     "Disposition",
     "Escalation",
@@ -57,6 +61,8 @@ __all__ = [
     "PortfolioImport",
     "PromiseStatus",
     "PromiseToPay",
+    "Reminder",
+    "ReminderPurpose",
     "RiskTier",
     "Role",
 ]

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     handoff_sla_minutes: int = 30
     pre_due_days: int = 5
 
+    # Reminders and the send gate. The strategy file holds stages, tiers, cadence, templates,
+    # contact windows, caps, holidays and the promise grace and tolerance (validated at start).
+    contact_strategy_file: str = "config/contact_strategy.yml"
+    # The regulator's profile in the strategy file (cn, us); the bank's stricter rules also hold.
+    contact_policy_profile: str = "cn"
+    # How often the api plans reminders; 0 turns the scheduler off (tests, or an external cron).
+    reminder_interval_seconds: float = 300.0
+
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())

@@ -40,6 +40,8 @@ def settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("VERIFICATION_HASH_KEY", TEST_HASH_KEY)
     monkeypatch.setenv("ENVIRONMENT", "test")
+    # Reminder runs are started by the tests that want them, never by a background task.
+    monkeypatch.setenv("REMINDER_INTERVAL_SECONDS", "0")
     get_settings.cache_clear()
     get_engine.cache_clear()
     yield Settings(

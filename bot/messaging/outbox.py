@@ -1,7 +1,7 @@
 """The one sending path: every outbound message is a row first, then a provider's job.
 
 Web chat messages are delivered by the api's response, so they are stored as sent. SMS messages
-are stored queued and sent by `OutboxDispatcher`, which checks consent at the moment of sending,
+are stored queued and sent by `OutboxDispatcher`, which asks the send gate at the moment of sending,
 paces each sender, retries transient failures with backoff and jitter, records permanent ones,
 and on start picks up anything a crash left half-sent.
 """
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,15 +29,17 @@ from bot.conversations.models import (
     MessageKind,
     MessageStatus,
 )
-from bot.messaging.consent import consent_withdrawn, withdraw_consent
+from bot.messaging.consent import withdraw_consent
 from bot.messaging.sms_text import render_sms, segment_count, split_body
 from bot.messaging.transports import OPTED_OUT_ERROR, SmsTransport, TransportError
 from bot.persistence import utcnow
+from bot.policy.send_gate import Outcome
+
+if TYPE_CHECKING:
+    from bot.policy.service import SendGate
 
 logger = logging.getLogger(__name__)
 
-# Kinds the sending path lets through to an address that has opted out.
-_ALLOWED_AFTER_OPT_OUT = {MessageKind.OPT_OUT_CONFIRMATION}
 # Kinds whose text already says how to opt out (or back in).
 _CARRY_THEIR_OWN_OPT_OUT = {
     MessageKind.OPT_OUT_CONFIRMATION,
@@ -152,8 +154,10 @@ class OutboxDispatcher:
         max_attempts: int = 6,
         retry_base_seconds: float = 2.0,
         poll_seconds: float = 0.2,
+        send_gate: SendGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._send_gate = send_gate
         self._transport = transport
         self._pacer = Pacer(rate_per_second)
         self._status_callback_url = status_callback_url
@@ -224,14 +228,28 @@ class OutboxDispatcher:
                 return None
             message = session.get(Message, message_id)
             assert message is not None
-            address = message.conversation.address
-            if message.kind not in _ALLOWED_AFTER_OPT_OUT and consent_withdrawn(
-                session, channel=Channel.SMS, address=address
-            ):
+            # The one send gate (bot/policy): consent, windows, holidays, caps, suppressions.
+            decision = self._gate().check_message(session, message, now=utcnow())
+            if decision.outcome is Outcome.BLOCK:
                 message.status = MessageStatus.BLOCKED
-                message.error_message = "recipient opted out"
+                message.error_message = decision.reason[:500]
                 return None
-            return address, message.text, message.segments or 1
+            if decision.outcome is Outcome.DEFER:
+                # Not sent and not dropped: queued again for the next allowed time.
+                message.status = MessageStatus.QUEUED
+                message.attempts -= 1
+                message.next_attempt_at = decision.next_allowed_at
+                message.error_message = f"deferred: {decision.reason}"[:500]
+                return None
+            return message.conversation.address, message.text, message.segments or 1
+
+    def _gate(self) -> SendGate:
+        if self._send_gate is None:
+            from bot.policy.service import SendGate
+            from bot.settings import get_settings
+
+            self._send_gate = SendGate.from_settings(get_settings())
+        return self._send_gate
 
     async def _dispatch_one(self, message_id: int) -> None:
         claim = await asyncio.to_thread(self._claim, message_id)

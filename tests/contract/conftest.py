@@ -52,6 +52,7 @@ def running_stack(template_database: TemplateDatabase, artifacts_dir) -> Iterato
             "TWILIO_API_BASE_URL": twilio.base_url,
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
             "SMS_SEGMENTS_PER_SECOND": "100",
+            "REMINDER_INTERVAL_SECONDS": "0",
         },
         log_dir=artifacts_dir / "stack-logs",
         rasa_token="contract-test-token",

@@ -1,0 +1,1 @@
+"""Reminder campaigns: the contact strategy, the planner and its runs."""

@@ -1,0 +1,357 @@
+"""Who is due a reminder now, in one SQL statement both databases run.
+
+The strategy becomes SQL: the stage and tier of every account on its cardholder's local date
+(CASE expressions built from the file), the cadence as a joined VALUES list, and the facts the
+send gate needs (consent, hand-off, dispute, plan, promise, recent reminders) as columns, computed
+only for the rows the cadence selects. The cardholder's local date comes from a small VALUES list
+of the distinct time zones, converted in Python with zoneinfo, so SQLite needs no zone support.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
+
+from bot.accounts.models import CardAccount, Cardholder
+from bot.accounts.stages import Stage
+from bot.conversations.models import Channel, Conversation, Message
+from bot.handoff.models import Escalation, EscalationReason, EscalationStatus
+from bot.messaging.models import ContactConsent
+from bot.plans.models import InstalmentPlan, PlanStatus
+from bot.policy.service import SENT_STATUSES
+from bot.promises.models import PromiseStatus, PromiseToPay
+from bot.reminders.models import Reminder, ReminderPurpose
+from bot.reminders.strategy import TIERS, Strategy
+
+QUEUED_OR_SENT = ("queued", *SENT_STATUSES)
+
+
+class days_between(GenericFunction[int]):
+    """Whole days from the second date to the first."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_between_pg(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"(({compiler.process(later, **kw)})::date - ({compiler.process(earlier, **kw)})::date)"
+
+
+@compiles(days_between)
+def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+    )
+
+
+def local_dates(session: Session, at: datetime) -> dict[str, date]:
+    """Each cardholder time zone in the database, with its local date at `at`."""
+    zones = session.scalars(select(Cardholder.time_zone).distinct()).all()
+    return {zone: at.astimezone(ZoneInfo(zone)).date() for zone in zones}
+
+
+def _rows(name: str, columns: list[tuple[str, Any]], rows: list[tuple[Any, ...]]) -> Any:
+    """A small constant table; a UNION ALL of SELECTs, as SQLite names no VALUES columns."""
+    selects = [
+        select(*(literal(v, t).label(c) for (c, t), v in zip(columns, row, strict=True)))
+        for row in rows
+    ]
+    return union_all(*selects).subquery(name)
+
+
+def _zones(dates: dict[str, date]) -> Any:
+    rows = list(dates.items()) or [("UTC", date(1970, 1, 1))]
+    return _rows("z", [("time_zone", String()), ("local_date", Date())], rows)
+
+
+def _stage_sql(strategy: Strategy, dpd: Any, until_due: Any) -> Any:
+    whens = []
+    for stage, first, last in strategy.dpd_ranges:
+        condition = dpd >= first if last is None else and_(dpd >= first, dpd <= last)
+        whens.append((condition, literal(stage.value)))
+    whens.append(
+        (and_(dpd == 0, until_due.between(0, strategy.pre_due_days)), literal(Stage.PRE_DUE.value))
+    )
+    return case(*whens, else_=literal(Stage.CURRENT.value))
+
+
+def _tier_sql(strategy: Strategy, row: Any) -> Any:
+    whens = []
+    for tier in ("high", "medium"):
+        rule = strategy.tiers.get(tier)
+        if rule is None:
+            continue
+        conditions: list[Any] = []
+        if rule.dpd_at_least is not None:
+            conditions.append(row.dpd >= rule.dpd_at_least)
+        if rule.behaviour_score_below is not None:
+            conditions.append(row.behaviour_score < rule.behaviour_score_below)
+        if rule.broken_promises_at_least is not None:
+            conditions.append(row.broken_promises >= rule.broken_promises_at_least)
+        if rule.bank_tier is not None:
+            # The bank's tier from the feed, that one or higher.
+            conditions.append(row.risk_tier.in_(TIERS[TIERS.index(rule.bank_tier) :]))
+        for currency, threshold in rule.overdue_minor_at_least.items():
+            conditions.append(and_(row.currency == currency, row.overdue_amount_minor >= threshold))
+        whens.append((or_(*conditions), literal(tier)))
+    return case(*whens, else_=literal("low")) if whens else literal("low")
+
+
+def _cadence_values(strategy: Strategy, *, per_day_before: bool) -> Any:
+    rows = []
+    for (stage, tier), cadence in strategy.cadence.items():
+        template = strategy.templates[cadence.template]
+        days = cadence.days_before_due if per_day_before else ()
+        for days_before in days or (None,):
+            rows.append(
+                (
+                    stage.value,
+                    tier,
+                    cadence.every_days,
+                    days_before,
+                    cadence.template,
+                    template.version,
+                    cadence.may_offer_plans,
+                )
+            )
+    columns = [
+        ("stage", String()),
+        ("tier", String()),
+        ("every_days", Integer()),
+        ("days_before_due", Integer()),
+        ("template_id", String()),
+        ("template_version", Integer()),
+        ("may_offer_plans", Boolean()),
+    ]
+    return _rows("c", columns, rows)
+
+
+def due_reminders(
+    strategy: Strategy, dates: dict[str, date], purpose: ReminderPurpose
+) -> Select[Any]:
+    """Accounts due a reminder of `purpose` on their local date, with the send gate's facts."""
+    zones = _zones(dates)
+    account = CardAccount
+    holder = Cardholder
+    snapshot_dpd = account.days_past_due
+    since_snapshot = days_between(zones.c.local_date, account.as_of)
+    after_due = days_between(zones.c.local_date, account.due_date)
+    # The snapshot projected to today: the feed may be a few days old.
+    dpd = case(
+        (snapshot_dpd > 0, snapshot_dpd + case((since_snapshot > 0, since_snapshot), else_=0)),
+        (after_due > 0, after_due),
+        else_=0,
+    )
+    until_due = days_between(account.due_date, zones.c.local_date)
+    past = aliased(PromiseToPay)
+    broken = (
+        select(func.count())
+        .where(past.account_id == account.id, past.status == PromiseStatus.BROKEN)
+        .correlate(account)
+        .scalar_subquery()
+    )
+    last_slot = (
+        select(func.max(Reminder.slot_date))
+        .where(Reminder.account_id == account.id, Reminder.purpose == purpose.value)
+        .correlate(account)
+        .scalar_subquery()
+    )
+    base = (
+        select(
+            account.id.label("account_id"),
+            holder.id.label("cardholder_id"),
+            holder.phone_e164.label("phone"),
+            holder.locale.label("locale"),
+            holder.time_zone.label("time_zone"),
+            zones.c.local_date.label("local_date"),
+            account.currency,
+            account.overdue_amount_minor,
+            account.behaviour_score,
+            account.risk_tier,
+            dpd.label("dpd"),
+            until_due.label("until_due"),
+            broken.label("broken_promises"),
+            last_slot.label("last_slot"),
+            days_between(zones.c.local_date, last_slot).label("days_since_last"),
+        )
+        .select_from(account)
+        .join(holder, holder.id == account.cardholder_id)
+        .join(zones, zones.c.time_zone == holder.time_zone)
+    )
+    if purpose is ReminderPurpose.PROMISE:
+        base = base.join(
+            PromiseToPay,
+            and_(
+                PromiseToPay.account_id == account.id,
+                PromiseToPay.status == PromiseStatus.PENDING,
+                days_between(PromiseToPay.promised_date, zones.c.local_date)
+                == strategy.promise_reminder_days_before,
+            ),
+        ).add_columns(PromiseToPay.id.label("promise_id"))
+    row = base.subquery("base").c
+    inner = select(
+        row.account_id,
+        row.cardholder_id,
+        row.phone,
+        row.locale,
+        row.time_zone,
+        row.local_date,
+        _stage_sql(strategy, row.dpd, row.until_due).label("stage"),
+        _tier_sql(strategy, row).label("tier"),
+        row.until_due,
+        row.last_slot,
+        row.days_since_last,
+        *([row.promise_id] if purpose is ReminderPurpose.PROMISE else []),
+    )
+    inner_q = inner.subquery("due")
+    cadence = _cadence_values(strategy, per_day_before=purpose is ReminderPurpose.CADENCE)
+    due_today: Any
+    if purpose is ReminderPurpose.CADENCE:
+        due_today = or_(
+            cadence.c.days_before_due == inner_q.c.until_due,
+            and_(
+                cadence.c.every_days.is_not(None),
+                or_(
+                    inner_q.c.last_slot.is_(None),
+                    inner_q.c.days_since_last >= cadence.c.every_days,
+                ),
+            ),
+        )
+        template_id: Any = cadence.c.template_id
+        template_version: Any = cadence.c.template_version
+        may_offer: Any = cadence.c.may_offer_plans
+        join_kind = False
+    else:
+        due_today = literal(True)
+        promise_template = strategy.templates[strategy.promise_template]
+        template_id = literal(promise_template.template_id)
+        template_version = literal(promise_template.version)
+        may_offer = func.coalesce(cadence.c.may_offer_plans, literal(False))
+        join_kind = True
+    # Facts for the send gate, evaluated only on the rows selected above.
+    a_id = inner_q.c.account_id
+    h_id = inner_q.c.cardholder_id
+    consent_reason = (
+        select(ContactConsent.reason)
+        .where(
+            ContactConsent.channel == Channel.SMS,
+            ContactConsent.address == inner_q.c.phone,
+            ContactConsent.withdrawn_at.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    pending = aliased(PromiseToPay)
+    live_case = and_(
+        Escalation.conversation_id == Conversation.id,
+        Conversation.cardholder_id == h_id,
+    )
+    facts = select(
+        inner_q,
+        template_id.label("template_id"),
+        template_version.label("template_version"),
+        may_offer.label("may_offer_plans"),
+        *([] if purpose is ReminderPurpose.PROMISE else [null().label("promise_id")]),
+        CardAccount.currency,
+        CardAccount.charged_off,
+        CardAccount.closed,
+        CardAccount.disputed_amount_minor,
+        case(
+            (CardAccount.days_past_due > 0, CardAccount.overdue_amount_minor),
+            else_=CardAccount.minimum_due_minor,
+        ).label("amount_to_collect"),
+        Cardholder.deceased,
+        Cardholder.bankruptcy,
+        consent_reason.label("consent_reason"),
+        exists()
+        .where(live_case, Escalation.status.in_([EscalationStatus.OPEN, EscalationStatus.CLAIMED]))
+        .label("active_handoff"),
+        exists()
+        .where(
+            live_case,
+            Escalation.reason == EscalationReason.DISPUTE,
+            Escalation.status != EscalationStatus.RESOLVED,
+        )
+        .label("dispute_case"),
+        exists()
+        .where(InstalmentPlan.account_id == a_id, InstalmentPlan.status == PlanStatus.ACTIVE)
+        .label("plan_active"),
+        exists()
+        .where(
+            pending.account_id == a_id,
+            pending.status == PromiseStatus.PENDING,
+            days_between(inner_q.c.local_date, pending.promised_date)
+            <= strategy.promise_grace_days,
+        )
+        .label("promise_pending"),
+        exists()
+        .where(
+            Reminder.account_id == a_id,
+            Reminder.message_id == Message.id,
+            Message.status.in_(QUEUED_OR_SENT),
+        )
+        .label("has_recent"),
+    )
+    on_cadence = and_(cadence.c.stage == inner_q.c.stage, cadence.c.tier == inner_q.c.tier)
+    if join_kind:
+        facts = facts.select_from(inner_q.outerjoin(cadence, on_cadence))
+    else:
+        facts = facts.select_from(inner_q.join(cadence, on_cadence)).where(due_today)
+    facts = (
+        facts.join(CardAccount, CardAccount.id == a_id)
+        .join(Cardholder, Cardholder.id == h_id)
+        .where(or_(inner_q.c.last_slot.is_(None), inner_q.c.days_since_last > 0))
+    )
+    # Charged-off and current accounts are in no cadence; promises are followed up in any stage
+    # that still gets contact.
+    facts = facts.where(inner_q.c.stage.not_in([Stage.CURRENT.value, Stage.CHARGED_OFF.value]))
+    return facts
+
+
+def recent_sends(
+    session: Session, account_ids: list[int], at: datetime
+) -> dict[int, list[datetime]]:
+    """Queued and sent reminders of these accounts in the 8 days before `at`, per account."""
+    if not account_ids:
+        return {}
+    when = func.coalesce(Message.sent_at, Message.next_attempt_at)
+    rows = session.execute(
+        select(Reminder.account_id, Message.sent_at, Message.next_attempt_at)
+        .join(Message, Message.id == Reminder.message_id)
+        .where(
+            Reminder.account_id.in_(account_ids),
+            Message.status.in_(QUEUED_OR_SENT),
+            when > at - timedelta(days=8),
+        )
+    )
+    result: dict[int, list[datetime]] = {}
+    for account_id, sent_at, next_attempt_at in rows:
+        when_sent = sent_at or next_attempt_at
+        if when_sent is not None:
+            result.setdefault(account_id, []).append(when_sent)
+    return result
