@@ -176,11 +176,26 @@ def due_reminders(
         .correlate(account)
         .scalar_subquery()
     )
+    # A blocked slot is on record but is no contact: the cadence counts from the last real one,
+    # so an account whose suppression ends (a broken promise, a resolved case) is due again.
     last_slot = (
         select(func.max(Reminder.slot_date))
-        .where(Reminder.account_id == account.id, Reminder.purpose == purpose.value)
+        .where(
+            Reminder.account_id == account.id,
+            Reminder.purpose == purpose.value,
+            Reminder.outcome != "block",
+        )
         .correlate(account)
         .scalar_subquery()
+    )
+    planned_today = (
+        exists()
+        .where(
+            Reminder.account_id == account.id,
+            Reminder.purpose == purpose.value,
+            Reminder.slot_date == zones.c.local_date,
+        )
+        .correlate(account, zones)
     )
     base = (
         select(
@@ -203,6 +218,7 @@ def due_reminders(
         .select_from(account)
         .join(holder, holder.id == account.cardholder_id)
         .join(zones, zones.c.time_zone == holder.time_zone)
+        .where(~planned_today)
     )
     if purpose is ReminderPurpose.PROMISE:
         base = base.join(
