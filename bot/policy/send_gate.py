@@ -165,11 +165,11 @@ def decide(request: SendRequest, policy: GatePolicy) -> Decision:
         return Decision(Outcome.ALLOW, "reply to the cardholder's message")
     outreach = request.kind is MessageKind.REMINDER
     if outreach:
-        for name, reason in _OUTREACH_SUPPRESSIONS:
+        for name, why in _OUTREACH_SUPPRESSIONS:
             if name == "promise_not_yet_due" and request.promise_followup:
                 continue
             if getattr(facts, name):
-                return Decision(Outcome.BLOCK, reason)
+                return Decision(Outcome.BLOCK, why)
         if policy.max_per_day < 1 or policy.max_per_7_days < 1:
             return Decision(Outcome.BLOCK, "contact caps are 0: no outreach allowed")
     elif request.consumer_initiated:
