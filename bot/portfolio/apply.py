@@ -16,6 +16,7 @@ from bot.portfolio.rejections import Rejection, shown
 
 _ACCOUNTS = "portfolio_staged_accounts"
 _PAYMENTS = "portfolio_staged_payments"
+_CONFLICTS = "portfolio_conflicts"
 
 # A staged account row changes what is stored when the account is new, the snapshot is newer,
 # or it is the same day's snapshot with different content (a corrected extract).
@@ -35,7 +36,7 @@ _ACCOUNT_CONFLICTS = {
         SELECT s.source_row, s.phone_e164 AS value, 0 AS n, 0 AS first_row
         FROM {_ACCOUNTS} s JOIN (
             SELECT phone_e164 FROM {_ACCOUNTS}
-            GROUP BY phone_e164 HAVING count(DISTINCT cardholder_ref) > 1
+            GROUP BY phone_e164 HAVING min(cardholder_ref) <> max(cardholder_ref)
         ) d ON d.phone_e164 = s.phone_e164""",
     "phone_taken": f"""
         SELECT s.source_row, s.phone_e164 AS value, 0 AS n, 0 AS first_row
@@ -88,13 +89,19 @@ _REASONS = {
 }
 
 
-def conflicts(connection: Connection, *, kind: str) -> Iterator[Rejection]:
-    """Rows that contradict each other or what is stored, in row order."""
+def find_conflicts(connection: Connection, *, kind: str) -> None:
+    """Find the rows that contradict each other or what is stored, once, for the two below."""
     queries = _ACCOUNT_CONFLICTS if kind == "accounts" else _PAYMENT_CONFLICTS
     union = " UNION ALL ".join(
         f"SELECT q.*, '{name}' AS conflict FROM ({sql}) q" for name, sql in queries.items()
     )
-    result = connection.execute(text(f"SELECT * FROM ({union}) c ORDER BY source_row, conflict"))
+    connection.execute(text(f"DROP TABLE IF EXISTS {_CONFLICTS}"))
+    connection.execute(text(f"CREATE TEMPORARY TABLE {_CONFLICTS} AS {union}"))
+
+
+def conflicts(connection: Connection, *, kind: str) -> Iterator[Rejection]:
+    """The rows `find_conflicts` found, in row order."""
+    result = connection.execute(text(f"SELECT * FROM {_CONFLICTS} ORDER BY source_row, conflict"))
     for source_row, value, n, first_row, conflict in result:
         column, reason = _REASONS[(kind, conflict)]
         yield Rejection(
@@ -104,11 +111,11 @@ def conflicts(connection: Connection, *, kind: str) -> Iterator[Rejection]:
 
 def drop_conflicting_rows(connection: Connection, *, kind: str) -> None:
     """Remove every row `conflicts` reported from the staging table."""
-    table, queries = (
-        (_ACCOUNTS, _ACCOUNT_CONFLICTS) if kind == "accounts" else (_PAYMENTS, _PAYMENT_CONFLICTS)
+    table = _ACCOUNTS if kind == "accounts" else _PAYMENTS
+    connection.execute(
+        text(f"DELETE FROM {table} WHERE source_row IN (SELECT source_row FROM {_CONFLICTS})")
     )
-    rows = " UNION ".join(f"SELECT source_row FROM ({sql}) q" for sql in queries.values())
-    connection.execute(text(f"DELETE FROM {table} WHERE source_row IN ({rows})"))
+    connection.execute(text(f"DROP TABLE {_CONFLICTS}"))
 
 
 def staged_count(connection: Connection, *, kind: str) -> int:

@@ -14,6 +14,8 @@ from bot.money import minor_digits
 SUPPORTED_CURRENCIES = ("CNY", "USD", "HKD", "EUR", "GBP")
 _AMOUNT = re.compile(r"\d{1,15}(?:\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Amounts with no more decimals than the currency has, by its minor digits.
+_PLAIN_AMOUNTS = {d: re.compile(rf"(\d{{1,15}})(?:\.(\d{{1,{d}}}))?") for d in (1, 2, 3)}
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _WHOLE = re.compile(r"\d{1,7}")
 _BOOLEANS = {"": False, "false": False, "no": False, "n": False, "0": False}
@@ -57,6 +59,13 @@ def amount_minor(value: str, currency: str | None, *, positive: bool = False) ->
     if not _AMOUNT.fullmatch(value):
         raise Invalid("not a decimal amount (digits, optionally . and decimals; no sign or commas)")
     digits = minor_digits(currency) if currency in SUPPORTED_CURRENCIES else 2
+    plain = _PLAIN_AMOUNTS[digits].fullmatch(value) if digits in _PLAIN_AMOUNTS else None
+    if plain is not None:  # what Decimal would give, without building one
+        whole, cents = plain.groups()
+        minor = int(whole) * 10**digits + int((cents or "").ljust(digits, "0") or "0")
+        if positive and minor == 0:
+            raise Invalid("the amount must be above 0")
+        return minor
     amount = Decimal(value)
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > digits:

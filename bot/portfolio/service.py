@@ -27,6 +27,7 @@ from bot.settings import Settings
 PROGRESS_EVERY = 50_000
 # Serialises imports on PostgreSQL, so two runs never decide on the same rows at once.
 _IMPORT_LOCK = 7_007_007
+_WORK_MEM = "128MB"
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ def _stage_and_apply(
     now = utcnow()
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK})"))
+        # The set checks and upserts sort and hash every staged row; in memory, not on disk.
+        connection.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
     kind = summary.kind
     assert kind is not None
     writer = StagingWriter(
@@ -165,6 +168,7 @@ def _stage_and_apply(
     writer.close()
     progress(phase="checking", rows=rows, bytes_read=size, total_bytes=size)
     staged_before = apply.staged_count(connection, kind=kind)
+    apply.find_conflicts(connection, kind=kind)
     for rejection in apply.conflicts(connection, kind=kind):
         spool.add_conflict(rejection)
     apply.drop_conflicting_rows(connection, kind=kind)
