@@ -25,7 +25,15 @@ class ActionExplainOverdue(Action):
             if not conversation.verified or conversation.cardholder is None:
                 # The slot said verified but the record does not: trust the record.
                 return [SlotSet("verified", False)]
-            texts = [explain_account(account) for account in conversation.cardholder.accounts]
+            accounts = conversation.cardholder.accounts
+            texts = [explain_account(account) for account in accounts]
+            # Learn why, once, when something is overdue; otherwise just offer more help.
+            ask_reason = conversation.nonpayment_reason is None and any(
+                a.overdue_amount_minor > 0 and a.days_past_due > 0 for a in accounts
+            )
         for text in texts or ["I can't find a card account for you. A colleague can help."]:
             dispatcher.utter_message(text=text)
+        dispatcher.utter_message(
+            response="utter_ask_reason" if ask_reason else "utter_anything_else"
+        )
         return []

@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
+from bot.accounts.models import CardAccount
 from bot.conversations.models import Conversation
 from bot.persistence import session_scope
 from bot.settings import Settings, get_settings
 from bot.verification.service import load_conversation
 
-__all__ = ["Settings", "conversation_of", "settings", "unit_of_work"]
+__all__ = ["Settings", "conversation_of", "settings", "unit_of_work", "verified_account"]
 
 
 def settings() -> Settings:
@@ -32,3 +33,12 @@ def conversation_of(
 ) -> Conversation:
     """The stored conversation behind the tracker (the Rasa sender id is our conversation id)."""
     return load_conversation(session, tracker.sender_id, for_update=for_update)
+
+
+def verified_account(session: Session, tracker: Tracker) -> tuple[Conversation, CardAccount] | None:
+    """The conversation and its card account, only when the database says the person is verified."""
+    conversation = conversation_of(session, tracker)
+    cardholder = conversation.cardholder
+    if not conversation.verified or cardholder is None or not cardholder.accounts:
+        return None
+    return conversation, cardholder.accounts[0]

@@ -16,6 +16,7 @@ from api.chat.endpoints import router as chat_router
 from api.console.endpoints import router as console_router
 from api.deps import SessionDep
 from api.errors import install_error_handlers
+from api.payments.endpoints import router as payments_router
 from api.portfolio.endpoints import router as portfolio_router
 from api.reminders.endpoints import router as reminders_router
 from api.simulator.endpoints import router as simulator_router
@@ -130,6 +131,7 @@ def create_app(
     app.include_router(portfolio_router)
     app.include_router(reminders_router)
     app.include_router(console_router)
+    app.include_router(payments_router)
     app.include_router(simulator_router)
 
     @app.get("/", include_in_schema=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.handoff.hours import BusinessHours
+from bot.plans.products import PlanProducts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +55,20 @@ class Settings(BaseSettings):
     # Bearer token for machine clients of the admin API (portfolio feeds, reminder runs).
     admin_api_token: SecretStr = SecretStr("dev-only-change-me")
 
+    # Promises to pay: how far ahead a promised date may be.
+    promise_horizon_days: int = 14
+    # Instalment plans: the product table and who may have one (stage values as in
+    # bot/accounts/stages.py; amounts in major units).
+    plan_terms_months: str = "3,6,12,24"
+    plan_monthly_fee_rate: Decimal = Decimal("0.006")
+    plan_min_amount: Decimal = Decimal("100.00")
+    plan_stages: str = "m1,m2_m3,m4_plus"
+    plan_excluded_risk_tiers: str = ""
+    # Payment links to the bank's payment page (default: the demo page this api serves).
+    payment_link_base_url: str = ""
+    payment_link_secret: SecretStr = SecretStr("dev-only-change-me")
+    payment_link_ttl_minutes: int = 1440
+
     bank_name: str = "Harbour Bank"
     bank_phone: str = "+1 800 555 0100"
     # The collection team's hours, in its own zone; cardholders are told times in theirs.
@@ -81,6 +97,22 @@ class Settings(BaseSettings):
             return self.twilio_auth_token.get_secret_value()
         return SIMULATOR_AUTH_TOKEN
 
+    def plan_products(self) -> PlanProducts:
+        def names(text: str) -> frozenset[str]:
+            return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+        return PlanProducts(
+            terms_months=tuple(int(m) for m in self.plan_terms_months.split(",")),
+            monthly_fee_rate=self.plan_monthly_fee_rate,
+            min_principal_minor=int(self.plan_min_amount * 100),
+            stages=names(self.plan_stages),
+            excluded_risk_tiers=names(self.plan_excluded_risk_tiers),
+        )
+
+    @property
+    def payment_page_url(self) -> str:
+        return self.payment_link_base_url or self.public_base_url.rstrip("/") + "/pay"
+
     def business_hours(self) -> BusinessHours:
         return BusinessHours.parse(self.handoff_business_hours, self.handoff_time_zone)
 
@@ -95,7 +127,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment == "production":
-            for name in ("rasa_token", "verification_hash_key", "admin_api_token"):
+            for name in (
+                "rasa_token",
+                "verification_hash_key",
+                "admin_api_token",
+                "payment_link_secret",
+            ):
                 if getattr(self, name).get_secret_value() in _PLACEHOLDER_SECRETS:
                     raise ValueError(f"{name.upper()} must be set to a real secret in production")
         return self

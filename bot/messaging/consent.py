@@ -26,17 +26,27 @@ def consent_withdrawn(session: Session, *, channel: str, address: str) -> bool:
 
 
 def withdraw_consent(
-    session: Session, *, channel: str, address: str, by: str, conversation_id: str | None = None
+    session: Session,
+    *,
+    channel: str,
+    address: str,
+    by: str,
+    conversation_id: str | None = None,
+    reason: str = "opt_out",
 ) -> bool:
-    """Record an opt-out; False when the address had already opted out."""
+    """Record an opt-out (or a wrong party); False when the address had already opted out."""
     row = _row(session, channel, address)
     if row is not None and row.withdrawn:
+        if reason == "wrong_party" and row.reason != reason:
+            row.reason = reason
+            row.changed_by = by
         return False
     if row is None:
         row = ContactConsent(channel=channel, address=address, changed_by=by)
         session.add(row)
     row.withdrawn_at = utcnow()
     row.changed_by = by
+    row.reason = reason
     session.flush()
     audit.record(
         session,
@@ -45,6 +55,7 @@ def withdraw_consent(
         conversation_id=conversation_id,
         channel=channel,
         address=address,
+        reason=reason,
     )
     return True
 

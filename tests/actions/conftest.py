@@ -24,3 +24,14 @@ def conversation_id(sessions, m2):
     with sessions.begin() as session:
         conversation, _ = start_web_conversation(session, phone_e164=m2.phone_e164)
         return conversation.id
+
+
+@pytest.fixture
+def verified_conversation(sessions, conversation_id):
+    """The M2 cardholder's conversation, identity checked."""
+    from bot.conversations.models import Conversation
+    from bot.persistence import utcnow
+
+    with sessions.begin() as session:
+        session.get(Conversation, conversation_id).verified_at = utcnow()
+    return conversation_id

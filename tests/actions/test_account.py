@@ -19,11 +19,25 @@ def test_verified_person_hears_the_overdue_amount_from_the_database(
         dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain
     )
     assert events == []
-    [message] = dispatcher.messages
+    message, follow_up = dispatcher.messages
     assert format_money(m2.overdue_amount_minor, m2.currency) in message["text"]
     assert format_money(m2.minimum_due_minor, m2.currency) in message["text"]
     assert f"card ending {m2.card_last4}" in message["text"]
     assert f"{m2.days_past_due} days ago" in message["text"]
+    # Something is overdue and no reason is known yet: ask why, once.
+    assert follow_up["response"] == "utter_ask_reason"
+
+
+def test_once_the_reason_is_known_it_is_not_asked_again(conversation_id, domain, sessions):
+    with sessions.begin() as session:
+        conversation = session.get(Conversation, conversation_id)
+        conversation.verified_at = utcnow()
+        conversation.nonpayment_reason = "forgot"
+    dispatcher = CollectingDispatcher()
+    ActionExplainOverdue().run(
+        dispatcher, plain_tracker(conversation_id, slots={"verified": True}), domain
+    )
+    assert dispatcher.messages[-1]["response"] == "utter_anything_else"
 
 
 def test_a_slot_that_says_verified_is_not_enough(conversation_id, domain):

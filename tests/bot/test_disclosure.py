@@ -9,7 +9,16 @@ from bot.disclosure import pre_verification_violation
 
 ROOT = Path(__file__).resolve().parents[2]
 # Responses the dialogue only uses after verification.
-AFTER_VERIFICATION = {"utter_anything_else", "utter_how_can_i_help"}
+AFTER_VERIFICATION = {
+    "utter_anything_else",
+    "utter_how_can_i_help",
+    "utter_ask_reason",
+    "utter_offer_options",
+    "utter_consequences",
+    "utter_ask_promise_amount",
+    "utter_ask_promise_date",
+    "utter_ask_payment_claim_details",
+}
 
 
 @pytest.mark.parametrize(

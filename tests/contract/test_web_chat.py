@@ -66,7 +66,7 @@ def test_verify_after_one_mistake_and_hear_what_is_overdue(running_stack):
     assert format_money(person.overdue_amount_minor, person.currency) in explanation[0]
     assert format_money(person.minimum_due_minor, person.currency) in explanation[0]
     assert f"{person.days_past_due} days ago" in explanation[0]
-    assert "anything else" in explanation[-1]
+    assert "why the payment was missed" in explanation[-1]
     assert "Goodbye" in chat.say("no thanks")[0]
 
     with running_stack.sessions() as session:
@@ -132,14 +132,21 @@ def test_unknown_number_is_never_told_anything(running_stack):
         assert pre_verification_violation(reply) is None
 
 
-def test_typed_commands_and_nonsense_get_the_fallback(running_stack):
+def test_a_typed_command_gets_the_fallback_and_a_second_fallback_hands_off(running_stack):
     person = _pick(running_stack.portfolio, "pre-due")
     chat = Chat(running_stack.http, person.phone_e164)
-    for text in ("/restart", "what's the weather like"):
-        replies = chat.say(text)
-        assert replies, text
-        assert any("put you in touch with a person" in r for r in replies), replies
+    first = chat.say("/restart")
+    assert any("put you in touch with a person" in r for r in first), first
+    assert chat.last["state"] == "bot"
+    second = chat.say("what's the weather like")
+    assert "colleague will reply here" in second[-1]
+    assert chat.last["state"] == "human"
     assert chat.last["verified"] is False
+    with running_stack.sessions() as session:
+        [escalation] = session.scalars(
+            select(Escalation).where(Escalation.conversation_id == chat.id)
+        )
+        assert escalation.reason == "repeated_fallback"
 
 
 def test_asking_for_a_person_pauses_the_bot(running_stack):

@@ -49,7 +49,9 @@ def test_instalments_always_add_up_to_principal_plus_fee(principal, months, rate
 
 
 def test_no_fee_means_no_interest():
-    assert quote_plan(principal_minor=90_000, months=3, monthly_fee_rate=Decimal(0)).apr_percent == 0
+    assert (
+        quote_plan(principal_minor=90_000, months=3, monthly_fee_rate=Decimal(0)).apr_percent == 0
+    )
     assert annual_rate_percent(90_000, (30_000, 30_000, 30_000)) == 0
 
 

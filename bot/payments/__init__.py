@@ -1,0 +1,1 @@
+"""Payment links to the bank's own payment page."""
