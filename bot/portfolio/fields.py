@@ -61,8 +61,8 @@ def amount_minor(value: str, currency: str | None, *, positive: bool = False) ->
     digits = minor_digits(currency) if currency in SUPPORTED_CURRENCIES else 2
     plain = _PLAIN_AMOUNTS[digits].fullmatch(value) if digits in _PLAIN_AMOUNTS else None
     if plain is not None:  # what Decimal would give, without building one
-        whole, cents = plain.groups()
-        minor = int(whole) * 10**digits + int((cents or "").ljust(digits, "0") or "0")
+        whole, cents = plain.group(1), plain.group(2)
+        minor: int = int(whole) * 10**digits + int((cents or "").ljust(digits, "0") or "0")
         if positive and minor == 0:
             raise Invalid("the amount must be above 0")
         return minor
