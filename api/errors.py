@@ -25,7 +25,33 @@ def _body(code: str, message: str, **details: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **details}}
 
 
+def _domain_errors() -> dict[type[Exception], tuple[int, str, str | None]]:
+    """Domain exceptions and how the api answers them (None: the exception's own message)."""
+    from bot.handoff.cases import CaseConflict, CaseForbidden, CaseNotFound
+    from bot.rasa_client import RasaUnavailable
+
+    return {
+        CaseNotFound: (404, "case_not_found", "No such case."),
+        CaseForbidden: (403, "case_forbidden", None),
+        CaseConflict: (409, "case_conflict", None),
+        RasaUnavailable: (503, "bot_unavailable", "The bot could not be reached; try again."),
+    }
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    for exception, (status, code, message) in _domain_errors().items():
+
+        def _handler(
+            _: Request,
+            error: Exception,
+            status: int = status,
+            code: str = code,
+            message: str | None = message,
+        ) -> JSONResponse:
+            return JSONResponse(_body(code, message or str(error)), status_code=status)
+
+        app.add_exception_handler(exception, _handler)
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
         return JSONResponse(

@@ -37,7 +37,6 @@ from bot.conversations.service import transcript
 from bot.handoff import cases
 from bot.handoff.models import CaseNote, Disposition, Escalation
 from bot.money import format_money, to_minor
-from bot.rasa_client import RasaUnavailable
 from bot.settings import Settings
 
 router = APIRouter(prefix="/api/console", tags=["collector console"])
@@ -65,17 +64,6 @@ def _entry_out(session: Session, entry: cases.QueueEntry) -> QueueItem:
 
 def _sla(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.handoff_sla_minutes)
-
-
-def _case_errors(error: Exception) -> ApiError:
-    if isinstance(error, cases.CaseNotFound):
-        return ApiError(404, "case_not_found", "No such case.")
-    if isinstance(error, cases.CaseForbidden):
-        return ApiError(403, "case_forbidden", str(error))
-    return ApiError(409, "case_conflict", str(error))
-
-
-_CASE_ERRORS = (cases.CaseNotFound, cases.CaseForbidden, cases.CaseConflict)
 
 
 @router.post("/login")
@@ -150,10 +138,7 @@ def case_detail(
     escalation_id: int, caller: CallerDep, session: SessionDep, settings: SettingsDep
 ) -> CaseDetail:
     """The case with its transcript, account summary, notes and contact history."""
-    try:
-        escalation = cases.case_for(session, escalation_id=escalation_id, viewer=caller.collector)
-    except _CASE_ERRORS as error:
-        raise _case_errors(error) from None
+    escalation = cases.case_for(session, escalation_id=escalation_id, viewer=caller.collector)
     entry = next(
         e
         for e in cases.queue(
@@ -230,10 +215,7 @@ def case_detail(
 @router.post("/escalations/{escalation_id}/claim")
 def claim_case(escalation_id: int, caller: CallerDep, session: SessionDep) -> dict[str, str]:
     """Take the case; refused with 409 when someone else already holds it."""
-    try:
-        escalation = cases.claim(session, escalation_id=escalation_id, collector=caller.collector)
-    except _CASE_ERRORS as error:
-        raise _case_errors(error) from None
+    escalation = cases.claim(session, escalation_id=escalation_id, collector=caller.collector)
     return {"status": escalation.status, "claimed_by": escalation.claimed_by or ""}
 
 
@@ -245,12 +227,9 @@ def reassign_case(
     to = session.scalars(select(Collector).where(Collector.username == body.username)).first()
     if to is None or not to.active:
         raise ApiError(422, "unknown_collector", f"No active collector {body.username!r}.")
-    try:
-        escalation = cases.reassign(
-            session, escalation_id=escalation_id, supervisor=caller.collector, to=to
-        )
-    except _CASE_ERRORS as error:
-        raise _case_errors(error) from None
+    escalation = cases.reassign(
+        session, escalation_id=escalation_id, supervisor=caller.collector, to=to
+    )
     return {"status": escalation.status, "claimed_by": escalation.claimed_by or ""}
 
 
@@ -259,12 +238,9 @@ def reply_to_cardholder(
     escalation_id: int, body: TextBody, caller: CallerDep, session: SessionDep, request: Request
 ) -> dict[str, str]:
     """Answer on the conversation's channel (SMS through the outbox and its checks, or chat)."""
-    try:
-        cases.reply(
-            session, escalation_id=escalation_id, collector=caller.collector, text=body.text.strip()
-        )
-    except _CASE_ERRORS as error:
-        raise _case_errors(error) from None
+    cases.reply(
+        session, escalation_id=escalation_id, collector=caller.collector, text=body.text.strip()
+    )
     return {"status": "queued"}
 
 
@@ -273,12 +249,9 @@ def add_note(
     escalation_id: int, body: TextBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, str]:
     """An internal note: never sent to the cardholder."""
-    try:
-        cases.add_note(
-            session, escalation_id=escalation_id, collector=caller.collector, text=body.text.strip()
-        )
-    except _CASE_ERRORS as error:
-        raise _case_errors(error) from None
+    cases.add_note(
+        session, escalation_id=escalation_id, collector=caller.collector, text=body.text.strip()
+    )
     return {"status": "saved"}
 
 
@@ -305,16 +278,13 @@ def record_outcome(
         details["promised_date"] = body.promised_date
     if body.disposition is Disposition.DISPUTE_OPENED and "disputed_amount_minor" not in details:
         raise ApiError(422, "invalid_amount", "A dispute needs the disputed amount.")
-    try:
-        escalation = cases.record_outcome(
-            session,
-            escalation_id=escalation_id,
-            collector=caller.collector,
-            disposition=body.disposition,
-            details=details,
-        )
-    except _CASE_ERRORS as error:
-        raise _case_errors(error) from None
+    escalation = cases.record_outcome(
+        session,
+        escalation_id=escalation_id,
+        collector=caller.collector,
+        disposition=body.disposition,
+        details=details,
+    )
     return {"disposition": escalation.disposition or ""}
 
 
@@ -337,18 +307,13 @@ def resolve_case(
     def resume_bot(conversation_id: str, unlocked: bool) -> None:
         rasa.resume(conversation_id, unlock=unlocked)
 
-    try:
-        escalation = cases.resolve(
-            session,
-            escalation_id=escalation_id,
-            collector=caller.collector,
-            return_to_bot=body.return_to_bot,
-            resume_bot=resume_bot,
-        )
-    except _CASE_ERRORS as error:
-        raise _case_errors(error) from None
-    except RasaUnavailable:
-        raise ApiError(503, "bot_unavailable", "The bot could not be resumed; try again.") from None
+    escalation = cases.resolve(
+        session,
+        escalation_id=escalation_id,
+        collector=caller.collector,
+        return_to_bot=body.return_to_bot,
+        resume_bot=resume_bot,
+    )
     return {"status": escalation.status}
 
 
