@@ -78,5 +78,8 @@ format: $(APP_VENV)/.installed ## format the code with ruff
 bench-import: $(APP_VENV)/.installed ## time a 1,000,000-row accounts import against PostgreSQL COPY (ROWS=..., needs local PostgreSQL)
 	$(PY) bench/import_accounts.py --rows $(or $(ROWS),1000000)
 
+bench-reminders: $(APP_VENV)/.installed ## time a reminder run over 1,000,000 accounts against a bare SELECT (ACCOUNTS=..., needs local PostgreSQL)
+	$(PY) bench/plan_reminders.py --accounts $(or $(ACCOUNTS),1000000)
+
 clean: ## remove environments, models, the local database and logs
 	rm -rf $(APP_VENV) $(RASA_VENV) models var .pytest_cache .mypy_cache .ruff_cache

@@ -209,6 +209,15 @@ def due_reminders(
             account.overdue_amount_minor,
             account.behaviour_score,
             account.risk_tier,
+            account.charged_off,
+            account.closed,
+            account.disputed_amount_minor,
+            case(
+                (account.days_past_due > 0, account.overdue_amount_minor),
+                else_=account.minimum_due_minor,
+            ).label("amount_to_collect"),
+            holder.deceased,
+            holder.bankruptcy,
             dpd.label("dpd"),
             until_due.label("until_due"),
             broken.label("broken_promises"),
@@ -243,6 +252,13 @@ def due_reminders(
         row.until_due,
         row.last_slot,
         row.days_since_last,
+        row.currency,
+        row.charged_off,
+        row.closed,
+        row.disputed_amount_minor,
+        row.amount_to_collect,
+        row.deceased,
+        row.bankruptcy,
         *([row.promise_id] if purpose is ReminderPurpose.PROMISE else []),
     )
     inner_q = inner.subquery("due")
@@ -293,16 +309,6 @@ def due_reminders(
         template_version.label("template_version"),
         may_offer.label("may_offer_plans"),
         *([] if purpose is ReminderPurpose.PROMISE else [null().label("promise_id")]),
-        CardAccount.currency,
-        CardAccount.charged_off,
-        CardAccount.closed,
-        CardAccount.disputed_amount_minor,
-        case(
-            (CardAccount.days_past_due > 0, CardAccount.overdue_amount_minor),
-            else_=CardAccount.minimum_due_minor,
-        ).label("amount_to_collect"),
-        Cardholder.deceased,
-        Cardholder.bankruptcy,
         consent_reason.label("consent_reason"),
         exists()
         .where(live_case, Escalation.status.in_([EscalationStatus.OPEN, EscalationStatus.CLAIMED]))
@@ -338,11 +344,7 @@ def due_reminders(
         facts = facts.select_from(inner_q.outerjoin(cadence, on_cadence))
     else:
         facts = facts.select_from(inner_q.join(cadence, on_cadence)).where(due_today)
-    facts = (
-        facts.join(CardAccount, CardAccount.id == a_id)
-        .join(Cardholder, Cardholder.id == h_id)
-        .where(or_(inner_q.c.last_slot.is_(None), inner_q.c.days_since_last > 0))
-    )
+    facts = facts.where(or_(inner_q.c.last_slot.is_(None), inner_q.c.days_since_last > 0))
     # Charged-off and current accounts are in no cadence; promises are followed up in any stage
     # that still gets contact.
     facts = facts.where(inner_q.c.stage.not_in([Stage.CURRENT.value, Stage.CHARGED_OFF.value]))
