@@ -1,9 +1,10 @@
 """Instalment plan maths: monthly payment, total fee and the annual rate by IRR, exactly.
 
-Rounding, stated once: the fee is charged monthly on the original principal; each instalment is
-the principal divided by the number of months plus the monthly fee, rounded half-up to the minor
-unit; the last instalment carries whatever rounding left over, so the instalments always add up
-to principal + total fee exactly. The annual rate is the monthly internal rate of return of those
+Rounding, stated once: the monthly fee is the original principal times the monthly rate, rounded
+half-up to the minor unit; each instalment is the principal divided by the number of months,
+rounded down to the minor unit, plus the monthly fee; the last instalment also carries what the
+rounding down left over (less than one minor unit per month), so the instalments always add up
+to principal + total fee exactly and none is ever smaller than the others. The annual rate is the monthly internal rate of return of those
 cash flows times 12, rounded half-up to 0.01 percentage point.
 """
 
@@ -42,7 +43,7 @@ def quote_plan(*, principal_minor: int, months: int, monthly_fee_rate: Decimal) 
         raise ValueError("the monthly fee rate must be between 0 and 1")
     monthly_fee = _round(Decimal(principal_minor) * monthly_fee_rate)
     total_fee = monthly_fee * months
-    regular = _round(Decimal(principal_minor) / months) + monthly_fee
+    regular = principal_minor // months + monthly_fee
     last = principal_minor + total_fee - regular * (months - 1)
     instalments = (*([regular] * (months - 1)), last)
     return PlanQuote(
