@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup run test train db demo-accounts rasa-validate rasa-test pytest lint format clean
+.PHONY: help setup run test train db demo-accounts rasa-validate rasa-test nlu-eval pytest lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -60,6 +60,14 @@ rasa-validate: $(RASA_VENV)/.installed
 rasa-test: train
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
 	  --out var/rasa-test-results --quiet
+
+# Intent scores on the held-out tests/nlu (never trained on). --successes lets the gate count
+# predictions below the fallback threshold as misses; scripts/nlu_gate.py fails on
+# macro-F1 < 0.90, any intent F1 < 0.80 or a test text found in data/, and prints the confusions.
+# Not yet a prerequisite of `test`: the model is below the gate (macro-F1 0.89 with fallbacks as misses).
+nlu-eval: train
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out var/nlu-results --successes
+	$(PY) scripts/nlu_gate.py var/nlu-results
 
 pytest: setup train
 	$(PY) -m pytest

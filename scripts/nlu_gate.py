@@ -9,7 +9,8 @@ most frequent confusions, and exits 1 when:
   - the macro-F1 over the intents of the test set is below 0.90,
   - any intent's F1 is below 0.80,
   - an intent of the domain has fewer than 15 test examples (or none),
-  - a test text also appears in the training data (case-insensitive, entity markup removed).
+  - a test text also appears in the training data (case-insensitive, entity markup removed),
+    or has exactly the words of a training text in another order.
 
 nlu_fallback: in the dialogue the FallbackClassifier (config.yml, threshold 0.5) replaces a
 prediction whose confidence is below its threshold with `nlu_fallback`, but `rasa test nlu` undoes
@@ -50,6 +51,11 @@ def plain_text(example: str) -> str:
     """The text a user would type: entity markup removed, whitespace and case normalised."""
     text = _ENTITY_MARKUP.sub(r"\1", example)
     return " ".join(text.split()).casefold()
+
+
+def word_set(text: str) -> tuple[str, ...]:
+    """The words of a text, ignoring order and punctuation ("bye!!" is "bye")."""
+    return tuple(sorted(re.findall(r"[\w']+", text)))
 
 
 def nlu_examples(path: Path) -> list[tuple[str, str]]:
@@ -270,6 +276,16 @@ def main() -> int:
     ]
     for intent, example in overlap:
         failures.append(f"test example also in training data ({intent}): {example!r}")
+    # ... nor the same words in another order ("ok cool" / "cool ok")
+    training_words = {word_set(text) for text in training}
+    reordered = [
+        (intent, example)
+        for path in yaml_files(args.tests)
+        for intent, example in nlu_examples(path)
+        if plain_text(example) not in training and word_set(plain_text(example)) in training_words
+    ]
+    for intent, example in reordered:
+        failures.append(f"test example is a training text reordered ({intent}): {example!r}")
 
     print()
     if failures:
