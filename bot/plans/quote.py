@@ -4,8 +4,9 @@ Rounding, stated once: the monthly fee is the original principal times the month
 half-up to the minor unit; each instalment is the principal divided by the number of months,
 rounded down to the minor unit, plus the monthly fee; the last instalment also carries what the
 rounding down left over (less than one minor unit per month), so the instalments always add up
-to principal + total fee exactly and none is ever smaller than the others. The annual rate is the monthly internal rate of return of those
-cash flows times 12, rounded half-up to 0.01 percentage point.
+to principal + total fee exactly and none is ever smaller than the others. The annual rate is
+the monthly internal rate of return of those cash flows times 12, rounded half-up to 0.01
+percentage point.
 """
 
 from __future__ import annotations
