@@ -81,6 +81,7 @@ def test_verify_by_sms_hear_the_amount_then_stop(running_stack):
                     .where(
                         Conversation.address == person.phone_e164, Message.direction == "inbound"
                     )
+                    .order_by(Message.id)
                 ).all()[-1]
                 == "please call me"
             )
