@@ -141,6 +141,14 @@ class ActionAskPlanMonths(Action):
         return []
 
 
+def _instalments(instalments: tuple[int, ...] | list[int], currency: str) -> str:
+    """The regular instalment, and the last one when rounding made it differ."""
+    regular = format_money(instalments[0], currency)
+    if instalments[-1] == instalments[0]:
+        return regular
+    return f"{regular} (the last {format_money(instalments[-1], currency)})"
+
+
 def _chosen(tracker: Tracker, quotes: list[PlanQuote]) -> PlanQuote | None:
     months = tracker.get_slot("plan_months")
     return next((q for q in quotes if months is not None and q.months == int(months)), None)
@@ -159,13 +167,8 @@ class ActionAskPlanConfirmed(Action):
             return [SlotSet("plan_months", None)]
         dispatcher.utter_message(
             text=f"The {quote.months}-month plan: {quote.months} monthly payments of "
-            f"{format_money(quote.monthly_payment_minor, currency)}"
-            + (
-                f" (the last {format_money(quote.instalments_minor[-1], currency)})"
-                if quote.instalments_minor[-1] != quote.monthly_payment_minor
-                else ""
-            )
-            + f", {format_money(quote.total_repayable_minor, currency)} in all, of which "
+            f"{_instalments(quote.instalments_minor, currency)}, "
+            f"{format_money(quote.total_repayable_minor, currency)} in all, of which "
             f"{format_money(quote.total_fee_minor, currency)} is the fee (APR "
             f"{quote.apr_percent}%). Reply YES to accept the {quote.months}-month plan.",
             buttons=[{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
@@ -213,13 +216,8 @@ class ActionSubmitPlan(Action):
             )
             text = (
                 f"Done: your {plan.months}-month plan is set up. {plan.months} payments of "
-                f"{format_money(plan.instalments_minor[0], plan.currency)}"
-                + (
-                    f" (the last {format_money(plan.instalments_minor[-1], plan.currency)})"
-                    if plan.instalments_minor[-1] != plan.instalments_minor[0]
-                    else ""
-                )
-                + f", the first due on {long_date(plan.first_due_date)}; total fee "
+                f"{_instalments(plan.instalments_minor, plan.currency)}, "
+                f"the first due on {long_date(plan.first_due_date)}; total fee "
                 f"{format_money(plan.total_fee_minor, plan.currency)}, APR {plan.apr_percent}%. "
                 "We won't send reminders while the plan is kept."
             )
