@@ -1,10 +1,14 @@
 """A reminder run: who gets what now; every decision recorded, allowed ones queued in the outbox.
 
-The selection is one streamed SQL statement per purpose (`selection.py`); each selected account
-gets the send gate's decision (`bot.policy.send_gate.decide`), and the writes go in batches:
-conversations where none is open, queued messages (a deferred one waits until its next allowed
-time), reminder rows, decisions. A reminder row is unique per account, purpose and local day,
-so a second run at any time that day plans nothing again.
+The selection is one SQL statement per purpose (`selection.py`). Each selected account gets the
+send gate's decision (`bot.policy.send_gate.decide`, the one place the rules live); accounts with
+no recent sends and the same time zone and facts make the same request, so each distinct request
+is decided once. On PostgreSQL the due set, the writes and the ids stay in the database
+(`bulk.py`: staging tables and `INSERT ... SELECT`); Python fetches only the distinct requests
+and the few accounts with recent sends. Elsewhere (SQLite) the rows are streamed and written in
+batches: conversations where none is open, queued messages (a deferred one waits until its next
+allowed time), reminder rows, decisions. A reminder row is unique per account, purpose and local
+day, so a second run at any time that day plans nothing again.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
@@ -34,8 +39,9 @@ from bot.conversations.models import (
 from bot.messaging.sms_text import segment_count
 from bot.policy.models import ContactDecision, DecisionPoint
 from bot.policy.send_gate import Decision, GatePolicy, Outcome, SendRequest, Suppressions, decide
-from bot.policy.service import WRONG_PARTY, gate_policy, local_time_label, strategy_for
+from bot.policy.service import gate_policy, local_time_label, strategy_for
 from bot.promises.followup import settle_promises
+from bot.reminders.bulk import BulkRun
 from bot.reminders.models import Reminder, ReminderPurpose
 from bot.reminders.selection import due_reminders, local_dates, recent_sends
 from bot.reminders.strategy import Strategy
@@ -43,6 +49,8 @@ from bot.settings import Settings
 
 # Key of the PostgreSQL advisory lock that keeps two runs from interleaving.
 REMINDER_RUN_LOCK = 4_004_004
+# Databases where the run is set-based (`bulk.py`); the others stream the rows through Python.
+SET_BASED_DIALECTS = frozenset({"postgresql"})
 Progress = Callable[[int, float], None]
 
 
@@ -64,18 +72,64 @@ class RunSummary:
     seconds: float = 0.0
     reasons: Counter[str] = field(default_factory=Counter)
 
+    def count(self, decision: Decision, accounts: int = 1) -> None:
+        """Add `accounts` planned reminders that got `decision`."""
+        self.planned += accounts
+        self.reasons[f"{decision.outcome.value}: {decision.reason}"] += accounts
+        self.allowed += accounts if decision.outcome is Outcome.ALLOW else 0
+        self.deferred += accounts if decision.outcome is Outcome.DEFER else 0
+        self.blocked += accounts if decision.outcome is Outcome.BLOCK else 0
 
-class _Writer:
-    """Writes one batch of decisions; renders each template once."""
 
-    def __init__(self, session: Session, settings: Settings, strategy: Strategy, run_id: str):
-        self.session = session
+def gate_request(
+    facts: Any, purpose: ReminderPurpose, at: datetime, sends: Iterable[datetime] = ()
+) -> SendRequest:
+    """The send gate's question for one selected account (see `selection.GATE_FACTS`)."""
+    return SendRequest(
+        kind=MessageKind.REMINDER,
+        moment=at,
+        time_zone=facts.time_zone,
+        suppressions=Suppressions(
+            opted_out=bool(facts.opted_out),
+            wrong_party=bool(facts.wrong_party),
+            deceased=bool(facts.deceased),
+            bankruptcy=bool(facts.bankruptcy),
+            charged_off=bool(facts.charged_off),
+            closed=bool(facts.closed),
+            paid=bool(facts.paid),
+            active_handoff=bool(facts.active_handoff),
+            open_dispute=bool(facts.open_dispute),
+            plan_in_good_standing=bool(facts.plan_active),
+            promise_not_yet_due=bool(facts.promise_pending),
+        ),
+        # The gate takes sends in any order; sorted, equal histories make equal requests.
+        recent_sends=tuple(sorted(sends)),
+        promise_followup=purpose is ReminderPurpose.PROMISE,
+    )
+
+
+class Gate:
+    """The send gate for one run: each distinct request is decided once (a bounded cache)."""
+
+    def __init__(self, policy: GatePolicy, at: datetime):
+        self.at = at
+        self._decide = lru_cache(maxsize=4096)(lambda request: decide(request, policy))
+
+    def decision(
+        self, facts: Any, purpose: ReminderPurpose, sends: Iterable[datetime] = ()
+    ) -> Decision:
+        return cast(Decision, self._decide(gate_request(facts, purpose, self.at, sends)))
+
+
+class MessageTexts:
+    """Each template's text per language and its SMS segments, rendered once per run."""
+
+    def __init__(self, settings: Settings, strategy: Strategy):
         self.settings = settings
         self.strategy = strategy
-        self.run_id = run_id
         self._texts: dict[tuple[str, str], tuple[str, int]] = {}
 
-    def text(self, template_id: str, locale: str) -> tuple[str, int]:
+    def __call__(self, template_id: str, locale: str) -> tuple[str, int]:
         key = (template_id, "zh" if locale.lower().startswith("zh") else "en")
         if key not in self._texts:
             body = self.strategy.templates[template_id].render(
@@ -83,6 +137,16 @@ class _Writer:
             )
             self._texts[key] = (body, segment_count(body))
         return self._texts[key]
+
+
+class _Writer:
+    """Writes one batch of decisions row by row (the path for databases without `bulk.py`)."""
+
+    def __init__(self, session: Session, settings: Settings, texts: MessageTexts, run_id: str):
+        self.session = session
+        self.settings = settings
+        self.text = texts
+        self.run_id = run_id
 
     def conversations(self, rows: Sequence[Any]) -> dict[str, str]:
         """The open SMS conversation of each phone, started where there is none."""
@@ -196,20 +260,27 @@ class _Writer:
         )
 
 
-def _suppressions(row: Any) -> Suppressions:
-    return Suppressions(
-        opted_out=row.consent_reason is not None and row.consent_reason != WRONG_PARTY,
-        wrong_party=row.consent_reason == WRONG_PARTY,
-        deceased=bool(row.deceased),
-        bankruptcy=bool(row.bankruptcy),
-        charged_off=bool(row.charged_off),
-        closed=bool(row.closed),
-        paid=row.amount_to_collect <= 0,
-        active_handoff=bool(row.active_handoff),
-        open_dispute=row.disputed_amount_minor > 0 or bool(row.dispute_case),
-        plan_in_good_standing=bool(row.plan_active),
-        promise_not_yet_due=bool(row.promise_pending),
-    )
+def _plan_streamed(
+    session: Session,
+    *,
+    purpose: ReminderPurpose,
+    gate: Gate,
+    writer: _Writer,
+    summary: RunSummary,
+    selection: Any,
+    batch_size: int,
+    report: Callable[[], None],
+) -> None:
+    """Stream the due rows through Python, deciding and writing one batch at a time."""
+    result = session.execute(selection, execution_options={"yield_per": batch_size})
+    for rows in result.partitions():
+        sends = recent_sends(session, [r.account_id for r in rows if r.has_recent], gate.at)
+        batch = [(row, gate.decision(row, purpose, sends.get(row.account_id, ()))) for row in rows]
+        for _, decision in batch:
+            summary.count(decision)
+        if not summary.dry_run:
+            writer.write(purpose, gate.at, batch)
+        report()
 
 
 def plan_reminders(
@@ -227,9 +298,10 @@ def plan_reminders(
         raise ValueError("naive datetime refused: give the run's time with its zone")
     started = time.monotonic()
     strategy = strategy or strategy_for(settings)
-    policy: GatePolicy = gate_policy(strategy, settings.contact_policy_profile)
+    gate = Gate(gate_policy(strategy, settings.contact_policy_profile), at)
     summary = RunSummary(run_id=uuid.uuid4().hex, at=at, dry_run=dry_run)
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(REMINDER_RUN_LOCK)))
     settled = settle_promises(
         session,
@@ -239,40 +311,38 @@ def plan_reminders(
     )
     summary.promises_kept, summary.promises_broken = settled.kept, settled.broken
     dates = local_dates(session, at)
-    writer = _Writer(session, settings, strategy, summary.run_id)
+    texts = MessageTexts(settings, strategy)
+
+    def report() -> None:
+        if progress is not None:
+            progress(summary.planned, time.monotonic() - started)
+
     # Promise follow-ups first: on a day with both, the daily cap keeps the one about the promise.
     for purpose in (ReminderPurpose.PROMISE, ReminderPurpose.CADENCE):
-        seen: set[int] = set()  # two promises due the same day make one reminder
-        result = session.execute(
-            due_reminders(strategy, dates, purpose), execution_options={"yield_per": batch_size}
-        )
-        for partition in result.partitions():
-            rows = [r for r in partition if r.account_id not in seen]
-            seen.update(r.account_id for r in rows)
-            sends = recent_sends(session, [r.account_id for r in rows if r.has_recent], at)
-            batch = []
-            for row in rows:
-                decision = decide(
-                    SendRequest(
-                        kind=MessageKind.REMINDER,
-                        moment=at,
-                        time_zone=row.time_zone,
-                        suppressions=_suppressions(row),
-                        recent_sends=sends.get(row.account_id, ()),
-                        promise_followup=purpose is ReminderPurpose.PROMISE,
-                    ),
-                    policy,
-                )
-                batch.append((row, decision))
-                summary.reasons[f"{decision.outcome.value}: {decision.reason}"] += 1
-                summary.allowed += decision.outcome is Outcome.ALLOW
-                summary.deferred += decision.outcome is Outcome.DEFER
-                summary.blocked += decision.outcome is Outcome.BLOCK
-            summary.planned += len(rows)
-            if not dry_run:
-                writer.write(purpose, at, batch)
-            if progress is not None:
-                progress(summary.planned, time.monotonic() - started)
+        selection = due_reminders(strategy, dates, purpose, at)
+        if dialect in SET_BASED_DIALECTS:
+            BulkRun(
+                session,
+                gate=gate,
+                summary=summary,
+                texts=texts,
+                profile=settings.contact_policy_profile,
+                zones=list(dates),
+                batch_size=batch_size,
+                report=report,
+            ).plan(purpose, selection)
+        else:
+            writer = _Writer(session, settings, texts, summary.run_id)
+            _plan_streamed(
+                session,
+                purpose=purpose,
+                gate=gate,
+                writer=writer,
+                summary=summary,
+                selection=selection,
+                batch_size=batch_size,
+                report=report,
+            )
     summary.seconds = time.monotonic() - started
     if not dry_run:
         audit.record(

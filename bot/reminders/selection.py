@@ -1,10 +1,11 @@
 """Who is due a reminder now, in one SQL statement both databases run.
 
 The strategy becomes SQL: the stage and tier of every account on its cardholder's local date
-(CASE expressions built from the file), the cadence as a joined VALUES list, and the facts the
-send gate needs (consent, hand-off, dispute, plan, promise, recent reminders) as columns, computed
-only for the rows the cadence selects. The cardholder's local date comes from a small VALUES list
-of the distinct time zones, converted in Python with zoneinfo, so SQLite needs no zone support.
+(CASE expressions built from the file), the cadence as a joined constant table, and the facts the
+send gate needs (consent, hand-off, dispute, plan, promise, recent sends) as columns. Each fact
+comes from a pre-aggregated set joined once (one hash join on PostgreSQL), not from a subquery
+per row. The cardholder's local date comes from a small constant table of the distinct time
+zones, converted in Python with zoneinfo, so SQLite needs no zone support.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    cast,
     exists,
     func,
     literal,
@@ -30,7 +32,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
 
@@ -40,7 +42,7 @@ from bot.conversations.models import Channel, Conversation, Message
 from bot.handoff.models import Escalation, EscalationReason, EscalationStatus
 from bot.messaging.models import ContactConsent
 from bot.plans.models import InstalmentPlan, PlanStatus
-from bot.policy.service import SENT_STATUSES
+from bot.policy.service import SENT_STATUSES, WRONG_PARTY
 from bot.promises.models import PromiseStatus, PromiseToPay
 from bot.reminders.models import Reminder, ReminderPurpose
 from bot.reminders.strategy import TIERS, Strategy
@@ -123,28 +125,24 @@ def _tier_sql(strategy: Strategy, row: Any) -> Any:
     return case(*whens, else_=literal("low")) if whens else literal("low")
 
 
-def _cadence_values(strategy: Strategy, *, per_day_before: bool) -> Any:
+def _cadence_values(strategy: Strategy) -> Any:
     rows = []
     for (stage, tier), cadence in strategy.cadence.items():
         template = strategy.templates[cadence.template]
-        days = cadence.days_before_due if per_day_before else ()
-        for days_before in days or (None,):
-            rows.append(
-                (
-                    stage.value,
-                    tier,
-                    cadence.every_days,
-                    days_before,
-                    cadence.template,
-                    template.version,
-                    cadence.may_offer_plans,
-                )
+        rows.append(
+            (
+                stage.value,
+                tier,
+                cadence.every_days,
+                cadence.template,
+                template.version,
+                cadence.may_offer_plans,
             )
+        )
     columns = [
         ("stage", String()),
         ("tier", String()),
         ("every_days", Integer()),
-        ("days_before_due", Integer()),
         ("template_id", String()),
         ("template_version", Integer()),
         ("may_offer_plans", Boolean()),
@@ -152,10 +150,54 @@ def _cadence_values(strategy: Strategy, *, per_day_before: bool) -> Any:
     return _rows("c", columns, rows)
 
 
+def _days_before_due_sql(strategy: Strategy, due: Any) -> Any:
+    """The cadences that go a fixed number of days before the due date, for this row's stage."""
+    conditions = [
+        and_(
+            due.c.stage == stage.value,
+            due.c.tier == tier,
+            due.c.until_due.in_(cadence.days_before_due),
+        )
+        for (stage, tier), cadence in strategy.cadence.items()
+        if cadence.days_before_due
+    ]
+    return or_(*conditions) if conditions else literal(False)
+
+
+# The send gate's facts, as the selection's column names: all booleans, none NULL, so the
+# planner can group accounts by them (`planner.gate_request` maps them to `Suppressions`).
+GATE_FACTS = (
+    "opted_out",
+    "wrong_party",
+    "deceased",
+    "bankruptcy",
+    "charged_off",
+    "closed",
+    "paid",
+    "active_handoff",
+    "open_dispute",
+    "plan_active",
+    "promise_pending",
+)
+# How far back a send still counts for the caps (the 7-day cap, with a day to spare for zones).
+RECENT_DAYS = 8
+
+
+def recent_send(at: datetime) -> Any:
+    """Condition on a reminder's message: queued or sent, for a time the caps still count."""
+    when = func.coalesce(Message.sent_at, Message.next_attempt_at)
+    return and_(Message.status.in_(QUEUED_OR_SENT), when > at - timedelta(days=RECENT_DAYS))
+
+
+def _flag(condition: Any) -> Any:
+    """A condition as a boolean that is never NULL."""
+    return case((condition, literal(True)), else_=literal(False))
+
+
 def due_reminders(
-    strategy: Strategy, dates: dict[str, date], purpose: ReminderPurpose
+    strategy: Strategy, dates: dict[str, date], purpose: ReminderPurpose, at: datetime
 ) -> Select[Any]:
-    """Accounts due a reminder of `purpose` on their local date, with the send gate's facts."""
+    """Accounts due a reminder of `purpose` on their local date (once each), with the gate facts."""
     zones = _zones(dates)
     account = CardAccount
     holder = Cardholder
@@ -169,25 +211,21 @@ def due_reminders(
         else_=0,
     )
     until_due = days_between(account.due_date, zones.c.local_date)
-    past = aliased(PromiseToPay)
     broken = (
-        select(func.count())
-        .where(past.account_id == account.id, past.status == PromiseStatus.BROKEN)
-        .correlate(account)
-        .scalar_subquery()
+        select(PromiseToPay.account_id, func.count().label("promises"))
+        .where(PromiseToPay.status == PromiseStatus.BROKEN)
+        .group_by(PromiseToPay.account_id)
+        .subquery("broken")
     )
     # A blocked slot is on record but is no contact: the cadence counts from the last real one,
     # so an account whose suppression ends (a broken promise, a resolved case) is due again.
-    last_slot = (
-        select(func.max(Reminder.slot_date))
-        .where(
-            Reminder.account_id == account.id,
-            Reminder.purpose == purpose.value,
-            Reminder.outcome != "block",
-        )
-        .correlate(account)
-        .scalar_subquery()
+    last = (
+        select(Reminder.account_id, func.max(Reminder.slot_date).label("slot_date"))
+        .where(Reminder.purpose == purpose.value, Reminder.outcome != "block")
+        .group_by(Reminder.account_id)
+        .subquery("last")
     )
+    last_slot = last.c.slot_date
     planned_today = (
         exists()
         .where(
@@ -220,25 +258,37 @@ def due_reminders(
             holder.bankruptcy,
             dpd.label("dpd"),
             until_due.label("until_due"),
-            broken.label("broken_promises"),
+            func.coalesce(broken.c.promises, 0).label("broken_promises"),
             last_slot.label("last_slot"),
             days_between(zones.c.local_date, last_slot).label("days_since_last"),
         )
         .select_from(account)
         .join(holder, holder.id == account.cardholder_id)
         .join(zones, zones.c.time_zone == holder.time_zone)
+        .outerjoin(broken, broken.c.account_id == account.id)
+        .outerjoin(last, last.c.account_id == account.id)
         .where(~planned_today)
     )
     if purpose is ReminderPurpose.PROMISE:
+        # Two pending promises for the same day make one follow-up, about the first made.
+        promised = (
+            select(
+                PromiseToPay.account_id,
+                PromiseToPay.promised_date,
+                func.min(PromiseToPay.id).label("promise_id"),
+            )
+            .where(PromiseToPay.status == PromiseStatus.PENDING)
+            .group_by(PromiseToPay.account_id, PromiseToPay.promised_date)
+            .subquery("promised")
+        )
         base = base.join(
-            PromiseToPay,
+            promised,
             and_(
-                PromiseToPay.account_id == account.id,
-                PromiseToPay.status == PromiseStatus.PENDING,
-                days_between(PromiseToPay.promised_date, zones.c.local_date)
+                promised.c.account_id == account.id,
+                days_between(promised.c.promised_date, zones.c.local_date)
                 == strategy.promise_reminder_days_before,
             ),
-        ).add_columns(PromiseToPay.id.label("promise_id"))
+        ).add_columns(promised.c.promise_id)
     row = base.subquery("base").c
     inner = select(
         row.account_id,
@@ -262,11 +312,12 @@ def due_reminders(
         *([row.promise_id] if purpose is ReminderPurpose.PROMISE else []),
     )
     inner_q = inner.subquery("due")
-    cadence = _cadence_values(strategy, per_day_before=purpose is ReminderPurpose.CADENCE)
+    cadence = _cadence_values(strategy)
     due_today: Any
     if purpose is ReminderPurpose.CADENCE:
+        # One cadence row per stage and tier, so an account is selected at most once.
         due_today = or_(
-            cadence.c.days_before_due == inner_q.c.until_due,
+            _days_before_due_sql(strategy, inner_q),
             and_(
                 cadence.c.every_days.is_not(None),
                 or_(
@@ -286,64 +337,86 @@ def due_reminders(
         template_version = literal(promise_template.version)
         may_offer = func.coalesce(cadence.c.may_offer_plans, literal(False))
         join_kind = True
-    # Facts for the send gate, evaluated only on the rows selected above.
-    a_id = inner_q.c.account_id
-    h_id = inner_q.c.cardholder_id
-    consent_reason = (
-        select(ContactConsent.reason)
-        .where(
-            ContactConsent.channel == Channel.SMS,
-            ContactConsent.address == inner_q.c.phone,
-            ContactConsent.withdrawn_at.is_not(None),
+    # Facts for the send gate: each a set aggregated once and joined.
+    consent = (
+        select(ContactConsent.address, ContactConsent.reason)
+        .where(ContactConsent.channel == Channel.SMS, ContactConsent.withdrawn_at.is_not(None))
+        .subquery("consent")
+    )
+    live = Escalation.status.in_([EscalationStatus.OPEN, EscalationStatus.CLAIMED])
+    disputing = and_(
+        Escalation.reason == EscalationReason.DISPUTE,
+        Escalation.status != EscalationStatus.RESOLVED,
+    )
+    cases = (
+        select(
+            Conversation.cardholder_id,
+            func.max(case((live, 1), else_=0)).label("handoff"),
+            func.max(case((disputing, 1), else_=0)).label("dispute"),
         )
-        .scalar_subquery()
+        .join(Escalation, Escalation.conversation_id == Conversation.id)
+        .where(or_(live, disputing))
+        .group_by(Conversation.cardholder_id)
+        .subquery("cases")
     )
-    pending = aliased(PromiseToPay)
-    live_case = and_(
-        Escalation.conversation_id == Conversation.id,
-        Conversation.cardholder_id == h_id,
+    plans = (
+        select(InstalmentPlan.account_id)
+        .where(InstalmentPlan.status == PlanStatus.ACTIVE)
+        .group_by(InstalmentPlan.account_id)
+        .subquery("plans")
     )
+    # Some pending promise falls within grace exactly when the latest one does.
+    pending = (
+        select(PromiseToPay.account_id, func.max(PromiseToPay.promised_date).label("latest"))
+        .where(PromiseToPay.status == PromiseStatus.PENDING)
+        .group_by(PromiseToPay.account_id)
+        .subquery("pending")
+    )
+    recent = (
+        select(Reminder.account_id)
+        .join(Message, Message.id == Reminder.message_id)
+        .where(recent_send(at))
+        .group_by(Reminder.account_id)
+        .subquery("recent")
+    )
+    a_id = inner_q.c.account_id
+    no_promise = cast(null(), Integer)
     facts = select(
-        inner_q,
+        # The account's own flags come back below as the gate's facts, never NULL.
+        *(c for c in inner_q.c if c.key not in GATE_FACTS),
         template_id.label("template_id"),
         template_version.label("template_version"),
         may_offer.label("may_offer_plans"),
-        *([] if purpose is ReminderPurpose.PROMISE else [null().label("promise_id")]),
-        consent_reason.label("consent_reason"),
-        exists()
-        .where(live_case, Escalation.status.in_([EscalationStatus.OPEN, EscalationStatus.CLAIMED]))
-        .label("active_handoff"),
-        exists()
-        .where(
-            live_case,
-            Escalation.reason == EscalationReason.DISPUTE,
-            Escalation.status != EscalationStatus.RESOLVED,
-        )
-        .label("dispute_case"),
-        exists()
-        .where(InstalmentPlan.account_id == a_id, InstalmentPlan.status == PlanStatus.ACTIVE)
-        .label("plan_active"),
-        exists()
-        .where(
-            pending.account_id == a_id,
-            pending.status == PromiseStatus.PENDING,
-            days_between(inner_q.c.local_date, pending.promised_date)
-            <= strategy.promise_grace_days,
-        )
-        .label("promise_pending"),
-        exists()
-        .where(
-            Reminder.account_id == a_id,
-            Reminder.message_id == Message.id,
-            Message.status.in_(QUEUED_OR_SENT),
-        )
-        .label("has_recent"),
+        *([] if purpose is ReminderPurpose.PROMISE else [no_promise.label("promise_id")]),
+        _flag(and_(consent.c.reason.is_not(None), consent.c.reason != WRONG_PARTY)).label(
+            "opted_out"
+        ),
+        _flag(consent.c.reason == WRONG_PARTY).label("wrong_party"),
+        _flag(inner_q.c.deceased).label("deceased"),
+        _flag(inner_q.c.bankruptcy).label("bankruptcy"),
+        _flag(inner_q.c.charged_off).label("charged_off"),
+        _flag(inner_q.c.closed).label("closed"),
+        _flag(inner_q.c.amount_to_collect <= 0).label("paid"),
+        _flag(cases.c.handoff == 1).label("active_handoff"),
+        _flag(or_(inner_q.c.disputed_amount_minor > 0, cases.c.dispute == 1)).label("open_dispute"),
+        _flag(plans.c.account_id.is_not(None)).label("plan_active"),
+        _flag(
+            days_between(inner_q.c.local_date, pending.c.latest) <= strategy.promise_grace_days
+        ).label("promise_pending"),
+        _flag(recent.c.account_id.is_not(None)).label("has_recent"),
     )
     on_cadence = and_(cadence.c.stage == inner_q.c.stage, cadence.c.tier == inner_q.c.tier)
-    if join_kind:
-        facts = facts.select_from(inner_q.outerjoin(cadence, on_cadence))
-    else:
-        facts = facts.select_from(inner_q.join(cadence, on_cadence)).where(due_today)
+    source: Any = (
+        inner_q.outerjoin(cadence, on_cadence) if join_kind else inner_q.join(cadence, on_cadence)
+    )
+    source = (
+        source.outerjoin(consent, consent.c.address == inner_q.c.phone)
+        .outerjoin(cases, cases.c.cardholder_id == inner_q.c.cardholder_id)
+        .outerjoin(plans, plans.c.account_id == a_id)
+        .outerjoin(pending, pending.c.account_id == a_id)
+        .outerjoin(recent, recent.c.account_id == a_id)
+    )
+    facts = facts.select_from(source).where(due_today)
     facts = facts.where(or_(inner_q.c.last_slot.is_(None), inner_q.c.days_since_last > 0))
     # Charged-off and current accounts are in no cadence; promises are followed up in any stage
     # that still gets contact.
@@ -357,15 +430,10 @@ def recent_sends(
     """Queued and sent reminders of these accounts in the 8 days before `at`, per account."""
     if not account_ids:
         return {}
-    when = func.coalesce(Message.sent_at, Message.next_attempt_at)
     rows = session.execute(
         select(Reminder.account_id, Message.sent_at, Message.next_attempt_at)
         .join(Message, Message.id == Reminder.message_id)
-        .where(
-            Reminder.account_id.in_(account_ids),
-            Message.status.in_(QUEUED_OR_SENT),
-            when > at - timedelta(days=8),
-        )
+        .where(Reminder.account_id.in_(account_ids), recent_send(at))
     )
     result: dict[int, list[datetime]] = {}
     for account_id, sent_at, next_attempt_at in rows:
