@@ -67,6 +67,11 @@ class AccountRowChecker:
         self._hash_key = hash_key
         self._latest_feed_date = today + timedelta(days=1)
 
+    @property
+    def latest_feed_date(self) -> date:
+        """The latest as_of a row may have (tomorrow: the bank's day may be ahead of ours)."""
+        return self._latest_feed_date
+
     def check(self, record: FeedRecord) -> tuple[StagedAccount | None, list[Rejection]]:
         """The staged row, or every reason the row is refused."""
         values = {name: value.strip() for name, value in record.values.items()}
@@ -230,8 +235,9 @@ class AccountRowChecker:
             parsed["charged_off"],
             parsed["closed"],
         )
-        digest = hashlib.blake2b("\x1f".join(map(str, content)).encode(), digest_size=16)
-        return StagedAccount(row, *content, digest.hexdigest())
+        # SHA-256 because PostgreSQL computes the same digest for the rows it checks itself.
+        digest = hashlib.sha256("\x1f".join(map(str, content)).encode()).hexdigest()
+        return StagedAccount(row, *content, digest)
 
 
 def _days_past_due_problem(dpd: int, due: date, as_of: date, overdue: int) -> str | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.orm import Session
@@ -14,11 +15,16 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.persistence import utcnow
 from bot.portfolio import apply
-from bot.portfolio.account_rows import AccountRowChecker
+from bot.portfolio.account_rows import AccountRowChecker, StagedAccount
 from bot.portfolio.columns import known_columns, required_columns
 from bot.portfolio.models import FeedKind, ImportStatus, PortfolioImport
 from bot.portfolio.payment_rows import PaymentRowChecker
-from bot.portfolio.reading import FeedFormat, FeedReader, FileRefused, format_for_name
+from bot.portfolio.raw_accounts import (
+    RawAccountsWriter,
+    records_left_to_python,
+    stage_checked_rows,
+)
+from bot.portfolio.reading import FeedFormat, FeedReader, FeedRecord, FileRefused, format_for_name
 from bot.portfolio.rejection_spool import RejectionSpool
 from bot.portfolio.rejections import Rejection
 from bot.portfolio.staging import STAGED_ACCOUNTS, STAGED_PAYMENTS, StagingWriter
@@ -28,6 +34,7 @@ PROGRESS_EVERY = 50_000
 # Serialises imports on PostgreSQL, so two runs never decide on the same rows at once.
 _IMPORT_LOCK = 7_007_007
 _WORK_MEM = "128MB"
+_PYTHON_BATCH = 2_000
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,7 @@ def import_feed(
     """Import one accounts or payments file; every row is accepted, unchanged or rejected."""
     import bot.models  # noqa: F401  (every mapper registered before the first flush)
 
-    checksum, size = _checksum(source)
+    checksum, size, holds_nul = _checksum(source)
     summary = ImportSummary(
         _start_record(engine, source, checksum, size, actor, dry_run),
         source.name,
@@ -94,7 +101,9 @@ def import_feed(
             reader = _open_reader(binary, source.name, fmt)
             summary.kind = kind or _infer_kind(reader.columns)
             _check_columns(reader.columns, summary)
-            _stage_and_apply(connection, reader, summary, settings, spool, progress, size)
+            _stage_and_apply(
+                connection, reader, summary, settings, spool, progress, size, holds_nul
+            )
             summary.status = ImportStatus.COMPLETED
             if dry_run:
                 connection.rollback()
@@ -129,14 +138,53 @@ def _stage_and_apply(
     spool: RejectionSpool,
     progress: Progress,
     size: int,
+    holds_nul: bool,
 ) -> None:
     now = utcnow()
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK})"))
         # The set checks and upserts sort and hash every staged row; in memory, not on disk.
         connection.execute(text(f"SET LOCAL work_mem = '{_WORK_MEM}'"))
+        # Compiling the long check and upsert statements costs more than it saves.
+        connection.execute(text("SET LOCAL jit = off"))
     kind = summary.kind
     assert kind is not None
+    if kind is FeedKind.ACCOUNTS and connection.dialect.name == "postgresql":
+        rows, rejected = _stage_accounts_in_sql(
+            connection, reader, settings, spool, progress, size, now.date(), holds_nul
+        )
+    else:
+        rows, rejected = _stage_in_python(
+            connection, reader, kind, settings, spool, progress, size, now
+        )
+    progress(phase="checking", rows=rows, bytes_read=size, total_bytes=size)
+    staged_before = apply.staged_count(connection, kind=kind)
+    apply.find_conflicts(connection, kind=kind)
+    for rejection in apply.conflicts(connection, kind=kind):
+        spool.add_conflict(rejection)
+    apply.drop_conflicting_rows(connection, kind=kind)
+    staged = apply.staged_count(connection, kind=kind)
+    progress(phase="applying", rows=rows, bytes_read=size, total_bytes=size)
+    apply_rows = apply.apply_accounts if kind is FeedKind.ACCOUNTS else apply.apply_payments
+    accepted = apply_rows(connection, import_id=summary.import_id, now=now)
+    (STAGED_ACCOUNTS if kind is FeedKind.ACCOUNTS else STAGED_PAYMENTS).drop(connection)
+    summary.rows_read = rows
+    summary.rejected = rejected + staged_before - staged
+    summary.accepted = accepted
+    summary.unchanged = staged - accepted
+
+
+def _stage_in_python(
+    connection: Connection,
+    reader: FeedReader,
+    kind: FeedKind,
+    settings: Settings,
+    spool: RejectionSpool,
+    progress: Progress,
+    size: int,
+    now: datetime,
+) -> tuple[int, int]:
+    """Check every row in Python and stage the valid ones; how many rows, how many rejected."""
     writer = StagingWriter(
         connection, STAGED_ACCOUNTS if kind is FeedKind.ACCOUNTS else STAGED_PAYMENTS
     )
@@ -149,47 +197,96 @@ def _stage_and_apply(
     try:
         for record in reader.records():
             rows += 1
-            if record.problem is not None:
-                spool.add_read(Rejection(record.row, "", "", record.problem))
+            if _checked(record, check, writer.add, spool):
                 rejected += 1
-            else:
-                valid_row, problems = check(record)
-                if valid_row is not None:
-                    writer.add(valid_row)
-                else:
-                    rejected += 1
-                    for problem in problems:
-                        spool.add_read(problem)
             if rows % PROGRESS_EVERY == 0:
                 progress(phase="reading", rows=rows, bytes_read=reader.bytes_read, total_bytes=size)
     except BaseException:
         writer.abort()
         raise
     writer.close()
+    return rows, rejected
+
+
+def _stage_accounts_in_sql(
+    connection: Connection,
+    reader: FeedReader,
+    settings: Settings,
+    spool: RejectionSpool,
+    progress: Progress,
+    size: int,
+    today: date,
+    holds_nul: bool,
+) -> tuple[int, int]:
+    """Stage the raw rows with COPY, check them in SQL, and the rest in Python."""
+    raw = RawAccountsWriter(
+        connection,
+        columns=reader.columns,
+        may_hold_nul=reader.format is not FeedFormat.CSV or holds_nul,
+        csv=reader.format is FeedFormat.CSV,
+    )
+    rows = 0
+    try:
+        for record in reader.records():
+            rows += 1
+            raw.add(record)
+            if rows % PROGRESS_EVERY == 0:
+                progress(phase="reading", rows=rows, bytes_read=reader.bytes_read, total_bytes=size)
+    except BaseException:
+        raw.abort()
+        raise
+    raw.close()
     progress(phase="checking", rows=rows, bytes_read=size, total_bytes=size)
-    staged_before = apply.staged_count(connection, kind=kind)
-    apply.find_conflicts(connection, kind=kind)
-    for rejection in apply.conflicts(connection, kind=kind):
-        spool.add_conflict(rejection)
-    apply.drop_conflicting_rows(connection, kind=kind)
-    staged = apply.staged_count(connection, kind=kind)
-    progress(phase="applying", rows=rows, bytes_read=size, total_bytes=size)
-    apply_rows = apply.apply_accounts if kind is FeedKind.ACCOUNTS else apply.apply_payments
-    accepted = apply_rows(connection, import_id=summary.import_id, now=now)
-    writer.drop()
-    summary.rows_read = rows
-    summary.rejected = rejected + staged_before - staged
-    summary.accepted = accepted
-    summary.unchanged = staged - accepted
+    checker = AccountRowChecker(hash_key=settings.verification_hash_key, today=today)
+    latest = checker.latest_feed_date
+    stage_checked_rows(connection, hash_key=settings.verification_hash_key, latest_feed_date=latest)
+    rejected = 0
+    batch: list[dict[str, object]] = []
+    names = [column.name for column in STAGED_ACCOUNTS.columns]
+
+    def stage(row: StagedAccount) -> None:
+        batch.append(dict(zip(names, row, strict=True)))
+        if len(batch) >= _PYTHON_BATCH:
+            connection.execute(STAGED_ACCOUNTS.insert(), batch)
+            batch.clear()
+
+    for record in records_left_to_python(connection, reader.columns):
+        if _checked(record, checker.check, stage, spool):
+            rejected += 1
+    if batch:
+        connection.execute(STAGED_ACCOUNTS.insert(), batch)
+    connection.execute(text(f"ANALYZE {STAGED_ACCOUNTS.name}"))
+    return rows, rejected
 
 
-def _checksum(source: FeedSource) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
+def _checked(
+    record: FeedRecord,
+    check: Callable[[FeedRecord], tuple[Any, list[Rejection]]],
+    stage: Callable[[Any], None],
+    spool: RejectionSpool,
+) -> bool:
+    """Stage one record if it is valid; True when it was rejected (its reasons spooled)."""
+    if record.problem is not None:
+        spool.add_read(Rejection(record.row, "", "", record.problem))
+        return True
+    valid_row, problems = check(record)
+    if valid_row is not None:
+        stage(valid_row)
+        return False
+    for problem in problems:
+        spool.add_read(problem)
+    return True
+
+
+def _checksum(source: FeedSource) -> tuple[str, int, bool]:
+    """The file's SHA-256, its size, and whether it holds a NUL byte anywhere."""
+    digest, size, holds_nul = hashlib.sha256(), 0, False
     with source.open() as binary:
         while block := binary.read(1 << 20):
             digest.update(block)
             size += len(block)
-    return digest.hexdigest(), size
+            holds_nul = holds_nul or b"\x00" in block
+    return digest.hexdigest(), size, holds_nul
 
 
 def _open_reader(binary: IO[bytes], name: str, fmt: FeedFormat | None) -> FeedReader:
