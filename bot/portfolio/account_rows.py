@@ -106,7 +106,7 @@ class AccountRowChecker:
             "full_name": fields.text(get("full_name", ""), max_length=200),
             "phone": fields.e164(get("phone", "")),
             "time_zone": fields.time_zone(get("time_zone", "")),
-            "locale": _locale(get("locale", "")),
+            "locale": locale(get("locale", "")),
             "currency": code,
             "credit_limit": fields.amount_minor(get("credit_limit", ""), code),
             "statement_balance": fields.amount_minor(get("statement_balance", ""), code),
@@ -147,7 +147,7 @@ class AccountRowChecker:
         take("full_name", lambda v: fields.text(v, max_length=200))
         take("phone", fields.e164)
         take("time_zone", fields.time_zone)
-        take("locale", _locale)
+        take("locale", locale)
         take("currency", fields.currency)
         code = parsed.get("currency")
         for column in ("credit_limit", "statement_balance", "minimum_due", "overdue_amount"):
@@ -254,7 +254,8 @@ def _days_past_due_problem(dpd: int, due: date, as_of: date, overdue: int) -> st
     return None
 
 
-def _locale(value: str) -> str:
+def locale(value: str) -> str:
+    """A language or language-REGION tag; empty is en."""
     if not value:
         return "en"
     if not _LOCALE.fullmatch(value):

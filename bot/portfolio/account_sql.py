@@ -86,12 +86,12 @@ def _ascii(v: str) -> str:
     return f"octet_length({v}) = char_length({v})"
 
 
-def _text(v: str, max_length: int) -> str:
+def _text(v: str, max_length: int, control_free: bool) -> str:
     control = "".join(chr(c) for c in (*range(1, 32), 127))
+    ascii_printable = "true" if control_free else f"translate({v}, {_quoted(control)}, '') = {v}"
     return (
         f"({v} <> '' AND char_length({v}) <= {max_length} AND CASE WHEN {_ascii(v)} "
-        f"THEN translate({v}, {_quoted(control)}, '') = {v} "
-        f"ELSE {v} ~ {_quoted('^' + _printable_class() + '*$')} END)"
+        f"THEN {ascii_printable} ELSE {v} ~ {_quoted('^' + _printable_class() + '*$')} END)"
     )
 
 
@@ -112,40 +112,10 @@ def _amount(v: str, digits: int) -> tuple[str, str]:
     return valid, value
 
 
-def _date(v: str) -> str:
-    year, month, day = (f"substr({v}, {a}, {n})::int" for a, n in ((1, 4), (6, 2), (9, 2)))
-    leap = f"({year} % 4 = 0 AND ({year} % 100 <> 0 OR {year} % 400 = 0))"
-    days = (
-        f"CASE WHEN {month} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END "
-        f"WHEN {month} IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
-    )
-    shape = (
-        f"char_length({v}) = 10 AND {_ascii(v)} AND substr({v}, 5, 1) = '-' "
-        f"AND substr({v}, 8, 1) = '-' "
-        f"AND ltrim(substr({v}, 1, 4) || substr({v}, 6, 2) || substr({v}, 9, 2), {_DIGITS}) = ''"
-    )
-    return (
-        f"(CASE WHEN {shape} THEN {year} >= 1 AND {month} BETWEEN 1 AND 12 "
-        f"AND {day} BETWEEN 1 AND {days} ELSE false END)"
-    )
-
-
 def _whole(v: str, maximum: int) -> str:
     return (
         f"(CASE WHEN char_length({v}) BETWEEN 1 AND 7 AND {_digits_only(v)} "
         f"THEN {v}::int <= {maximum} ELSE false END)"
-    )
-
-
-def _locale(v: str) -> str:
-    lower, upper = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    language = f"split_part({v}, '-', 1)"
-    return (
-        f"({v} = '' OR ({_ascii(v)} AND char_length({language}) IN (2, 3) "
-        f"AND ltrim({language}, '{lower}') = '' AND ("
-        f"char_length({v}) = char_length({language}) OR ("
-        f"char_length({v}) = char_length({language}) + 3 AND substr({v}, "
-        f"char_length({language}) + 1, 1) = '-' AND ltrim(right({v}, 2), '{upper}') = ''))))"
     )
 
 
@@ -158,34 +128,39 @@ def _might_hold_card_number(v: str) -> str:
     )
 
 
-def checked_rows_sql() -> str:
+def stripped_sql(column: str) -> str:
+    """`column` of the raw table as Python's str.strip() leaves it ('' when missing)."""
+    return f"btrim(coalesce({column}, ''), {_quoted(_whitespace())})"
+
+
+def checked_rows_sql(*, control_free: bool) -> str:
     """INSERT into the staging table every raw row the SQL checks accept, with its values.
 
-    Parameters: latest_feed_date and time_zones (the stripped names Python's zoneinfo knows);
-    the hash key's pads are in the one-row table portfolio_hash_key.
+    Parameters: latest_feed_date, and what Python accepts of the (few) distinct stripped values
+    of some columns: time_zones, dates, locales. The hash key's pads are in the one-row table
+    portfolio_hash_key. `control_free`: the file holds no ASCII control character or quote.
     """
     digits = {minor_digits(code) for code in SUPPORTED_CURRENCIES}
     assert len(digits) == 1, "the SQL checks assume one number of minor digits for every currency"
     (minor,) = digits
-    spaces = _quoted(_whitespace())
-    stripped = ", ".join(f"btrim(coalesce({name}, ''), {spaces}) AS {name}" for name in KNOWN)
+    stripped = ", ".join(f"{stripped_sql(name)} AS {name}" for name in KNOWN)
     amounts = {name: _amount(name, minor) for name in _AMOUNTS}
     valid = [
-        _text("account_id", 64),
-        _text("cardholder_id", 64),
-        _text("full_name", 200),
+        _text("account_id", 64, control_free),
+        _text("cardholder_id", 64, control_free),
+        _text("full_name", 200, control_free),
         "(left(phone, 1) = '+' AND substr(phone, 2, 1) IN ('1','2','3','4','5','6','7','8','9') "
         f"AND char_length(phone) BETWEEN 8 AND 16 AND {_digits_only('substr(phone, 2)')})",
         "(time_zone = ANY(:time_zones))",
-        _locale("locale"),
-        _date("date_of_birth"),
+        "(locale = ANY(:locales))",
+        "(date_of_birth = ANY(:dates))",
         f"(char_length(card_last4) = 4 AND {_digits_only('card_last4')})",
         f'({_ascii("currency")} AND upper(currency COLLATE "C") IN '
         f"({', '.join(_quoted(code) for code in SUPPORTED_CURRENCIES)}))",
         *(check for check, _ in amounts.values()),
-        _date("due_date"),
+        "(due_date = ANY(:dates))",
         _whole("days_past_due", 99_999),
-        _date("as_of"),
+        "(as_of = ANY(:dates))",
         f"(behaviour_score = '' OR {_whole('behaviour_score', 1000)})",
         f"(risk_tier = '' OR ({_ascii('risk_tier')} "
         "AND lower(risk_tier COLLATE \"C\") IN ('low', 'medium', 'high')))",

@@ -8,7 +8,7 @@ import's own transaction and session.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
 from typing import Any
@@ -17,7 +17,8 @@ from pydantic import SecretStr
 from sqlalchemy import Connection, text
 
 from bot.portfolio import fields
-from bot.portfolio.account_sql import KNOWN, RAW, checked_rows_sql, hash_key_pads
+from bot.portfolio.account_rows import locale
+from bot.portfolio.account_sql import KNOWN, RAW, checked_rows_sql, hash_key_pads, stripped_sql
 from bot.portfolio.fields import Invalid
 from bot.portfolio.reading import FeedRecord
 from bot.portfolio.staging import STAGED_ACCOUNTS
@@ -93,7 +94,7 @@ class RawAccountsWriter:
 
 
 def stage_checked_rows(
-    connection: Connection, *, hash_key: SecretStr, latest_feed_date: date
+    connection: Connection, *, hash_key: SecretStr, latest_feed_date: date, control_free: bool
 ) -> None:
     """Create the staging table and fill it with every raw row the SQL checks accept."""
     STAGED_ACCOUNTS.drop(connection, checkfirst=True)
@@ -105,21 +106,37 @@ def stage_checked_rows(
     with cursor.copy(f"COPY {_HASH_KEY} FROM STDIN") as copy:
         copy.write_row(hash_key_pads(hash_key))
     connection.execute(
-        text(checked_rows_sql()),
-        {"latest_feed_date": latest_feed_date, "time_zones": _known_time_zones(connection)},
+        text(checked_rows_sql(control_free=control_free)),
+        {
+            "latest_feed_date": latest_feed_date,
+            "time_zones": _accepted(connection, ("time_zone",), fields.time_zone),
+            "dates": _accepted(connection, ("due_date", "as_of", "date_of_birth"), fields.iso_date),
+            "locales": _accepted(connection, ("locale",), locale),
+        },
     )
     connection.execute(text(f"DROP TABLE {_HASH_KEY}"))
 
 
-def _known_time_zones(connection: Connection) -> list[str]:
-    names = connection.execute(text(f"SELECT DISTINCT time_zone FROM {RAW} WHERE NOT flagged"))
-    known = []
-    for (name,) in names:
+def _accepted(
+    connection: Connection, columns: tuple[str, ...], parse: Callable[[str], object]
+) -> list[str]:
+    """The distinct stripped values of `columns` that `parse` (the Python check) accepts.
+
+    Only ASCII ones: those are the ones PostgreSQL reads back (as dates) the way Python does.
+    """
+    values = ", ".join(f"({stripped_sql(column)})" for column in columns)
+    distinct = connection.execute(
+        text(f"SELECT DISTINCT v FROM {RAW}, LATERAL (VALUES {values}) t(v) WHERE NOT flagged")
+    )
+    accepted = []
+    for (value,) in distinct:
         try:
-            known.append(fields.time_zone((name or "").strip()))
+            parse(value)
         except Invalid:
             continue
-    return known
+        if value.isascii():
+            accepted.append(value)
+    return accepted
 
 
 def records_left_to_python(connection: Connection, columns: list[str]) -> Iterator[FeedRecord]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +36,7 @@ PROGRESS_EVERY = 50_000
 _IMPORT_LOCK = 7_007_007
 _WORK_MEM = "128MB"
 _PYTHON_BATCH = 2_000
+_CONTROL_OR_QUOTE = re.compile(rb'[\x00-\x09\x0b\x0c\x0e-\x1f\x7f"]')
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ def import_feed(
     """Import one accounts or payments file; every row is accepted, unchanged or rejected."""
     import bot.models  # noqa: F401  (every mapper registered before the first flush)
 
-    checksum, size, holds_nul = _checksum(source)
+    checksum, size, *found = _checksum(source)
+    scan = (found[0], found[1])
     summary = ImportSummary(
         _start_record(engine, source, checksum, size, actor, dry_run),
         source.name,
@@ -101,9 +104,7 @@ def import_feed(
             reader = _open_reader(binary, source.name, fmt)
             summary.kind = kind or _infer_kind(reader.columns)
             _check_columns(reader.columns, summary)
-            _stage_and_apply(
-                connection, reader, summary, settings, spool, progress, size, holds_nul
-            )
+            _stage_and_apply(connection, reader, summary, settings, spool, progress, size, scan)
             summary.status = ImportStatus.COMPLETED
             if dry_run:
                 connection.rollback()
@@ -138,7 +139,7 @@ def _stage_and_apply(
     spool: RejectionSpool,
     progress: Progress,
     size: int,
-    holds_nul: bool,
+    scan: tuple[bool, bool],
 ) -> None:
     now = utcnow()
     if connection.dialect.name == "postgresql":
@@ -151,7 +152,7 @@ def _stage_and_apply(
     assert kind is not None
     if kind is FeedKind.ACCOUNTS and connection.dialect.name == "postgresql":
         rows, rejected = _stage_accounts_in_sql(
-            connection, reader, settings, spool, progress, size, now.date(), holds_nul
+            connection, reader, settings, spool, progress, size, now.date(), *scan
         )
     else:
         rows, rejected = _stage_in_python(
@@ -217,6 +218,7 @@ def _stage_accounts_in_sql(
     size: int,
     today: date,
     holds_nul: bool,
+    control_free: bool,
 ) -> tuple[int, int]:
     """Stage the raw rows with COPY, check them in SQL, and the rest in Python."""
     raw = RawAccountsWriter(
@@ -239,7 +241,12 @@ def _stage_accounts_in_sql(
     progress(phase="checking", rows=rows, bytes_read=size, total_bytes=size)
     checker = AccountRowChecker(hash_key=settings.verification_hash_key, today=today)
     latest = checker.latest_feed_date
-    stage_checked_rows(connection, hash_key=settings.verification_hash_key, latest_feed_date=latest)
+    stage_checked_rows(
+        connection,
+        hash_key=settings.verification_hash_key,
+        latest_feed_date=latest,
+        control_free=reader.format is FeedFormat.CSV and control_free,
+    )
     rejected = 0
     batch: list[dict[str, object]] = []
     names = [column.name for column in STAGED_ACCOUNTS.columns]
@@ -278,15 +285,17 @@ def _checked(
     return True
 
 
-def _checksum(source: FeedSource) -> tuple[str, int, bool]:
-    """The file's SHA-256, its size, and whether it holds a NUL byte anywhere."""
-    digest, size, holds_nul = hashlib.sha256(), 0, False
+def _checksum(source: FeedSource) -> tuple[str, int, bool, bool]:
+    """The file's SHA-256 and size; whether it holds NUL, and whether no control byte or quote."""
+    digest, size, holds_nul, control_free = hashlib.sha256(), 0, False, True
     with source.open() as binary:
         while block := binary.read(1 << 20):
             digest.update(block)
             size += len(block)
             holds_nul = holds_nul or b"\x00" in block
-    return digest.hexdigest(), size, holds_nul
+            # Without quotes no CSV field can hold a line break: only tabs and the like are left.
+            control_free = control_free and _CONTROL_OR_QUOTE.search(block) is None
+    return digest.hexdigest(), size, holds_nul, control_free
 
 
 def _open_reader(binary: IO[bytes], name: str, fmt: FeedFormat | None) -> FeedReader:

@@ -82,7 +82,12 @@ def _through_sql(engine, records):
         for record in records:
             writer.add(record)
         writer.close()
-        stage_checked_rows(connection, hash_key=KEY, latest_feed_date=checker.latest_feed_date)
+        stage_checked_rows(
+            connection,
+            hash_key=KEY,
+            latest_feed_date=checker.latest_feed_date,
+            control_free=False,
+        )
         staged = connection.execute(text("SELECT * FROM portfolio_staged_accounts")).all()
         by_sql = {row[0]: tuple(row) for row in staged}
         left = {
