@@ -7,12 +7,15 @@ over every stage and four time zones with `INSERT ... SELECT generate_series` (n
 times (a) a bare streamed SELECT of the columns the planner reads, from the same join, fetched
 into Python, and (b) `plan_reminders` at one moment: a real run (decisions, reminders,
 conversations and queued messages written and committed) unless --dry-run. Peak memory is the
-process's maximum resident set size (ru_maxrss); run two sizes to see that it does not grow.
+process's maximum resident set size (ru_maxrss), printed after the bare SELECT and at the end;
+run two sizes to see that it does not grow. --steps prints the time of each SQL step.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import resource
 import sys
 import time
@@ -74,10 +77,9 @@ def bare_select(url: str) -> tuple[float, int]:
     started = time.monotonic()
     rows = 0
     with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=5000).execute(
-            text(BARE)
-        )
-        for partition in result.partitions():
+        result = connection.execution_options(stream_results=True).execute(text(BARE))
+        # An explicit size: without one, Core's partitions() fetches every row at once.
+        for partition in result.partitions(5000):
             rows += len(partition)
     engine.dispose()
     return time.monotonic() - started, rows
@@ -87,10 +89,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--dry-run", action="store_true", help="decide only, write nothing")
+    parser.add_argument("--steps", action="store_true", help="print each SQL step's time")
     parser.add_argument(
         "--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
     args = parser.parse_args()
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    if args.steps:
+        logging.basicConfig(format="  %(message)s")
+        logging.getLogger("bot.reminders.bulk").setLevel(logging.DEBUG)
     name = f"bench_reminders_{uuid.uuid4().hex[:8]}"
     url = make_url(args.admin_url).set(database=name).render_as_string(hide_password=False)
     admin = create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
@@ -107,6 +114,7 @@ def main() -> int:
         print(f"generated {args.accounts:,} accounts in {time.monotonic() - started:.1f} s")
         bare_seconds, rows = bare_select(url)
         print(f"bare SELECT of {rows:,} rows into Python: {bare_seconds:.2f} s")
+        print(f"peak memory after the bare SELECT (max RSS): {peak_rss_mib():.0f} MiB")
         settings = Settings(database_url=url)
         sessions = session_factory(engine)
 
@@ -129,6 +137,7 @@ def main() -> int:
         )
         print(f"ratio planner / bare SELECT: {total / bare_seconds:.2f}")
         print(f"peak memory (max RSS): {peak_rss_mib():.0f} MiB")
+        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         engine.dispose()
     finally:
         with admin.connect() as connection:

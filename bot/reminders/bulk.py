@@ -11,6 +11,8 @@ trip. The rows a plain streamed run would write, written by the database.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
@@ -57,6 +59,8 @@ from bot.reminders.selection import GATE_FACTS, recent_send
 
 if TYPE_CHECKING:
     from bot.reminders.planner import Gate, MessageTexts, RunSummary
+
+log = logging.getLogger(__name__)
 
 # What the run keeps of the selection; the gate's facts are the key decisions are shared by.
 DUE_COLUMNS = (
@@ -131,7 +135,8 @@ def _create_temp_table_as(element: _CreateTempTableAs, compiler: SQLCompiler, **
     return f"CREATE TEMPORARY TABLE {element.name} ON COMMIT DROP AS {query}"
 
 
-# Every row of the due set with its decision and, unless dry, the ids it will be written with.
+# Every row of the due set with its decision and the ids it will be written with; in account
+# order, so the foreign-key checks and index entries of the inserts below come in key order.
 _PLANNED = """
 CREATE TEMPORARY TABLE reminder_planned ON COMMIT DROP AS
 SELECT d.account_id, d.cardholder_id, d.phone, d.locale, d.time_zone, d.local_date, d.stage,
@@ -149,6 +154,7 @@ JOIN (
     JOIN reminder_gate_keyed k ON {key_match}
     WHERE NOT d.has_recent
 ) g ON g.account_id = d.account_id
+ORDER BY d.account_id
 """
 # The newest open SMS conversation of each number is the one a reminder goes on (as row by row).
 _OPEN_CONVERSATIONS = """
@@ -228,7 +234,6 @@ class BulkRun:
         chosen = selection.subquery("selected")
         staged = select(*(chosen.c[name] for name in DUE_COLUMNS))
         self._execute(_CreateTempTableAs("reminder_due", staged))
-        self._execute(text("ANALYZE reminder_due"))
         for temporary in (_keyed, _each):
             temporary.create(self.session.connection())
         planned, blocked = self.summary.planned, self.summary.blocked
@@ -237,15 +242,18 @@ class BulkRun:
         self._decided = self.summary.planned - planned
         self._blocked = self.summary.blocked - blocked
         self.report()
-        if not self.summary.dry_run:
+        if self._decided and not self.summary.dry_run:
             self._write(purpose)
             self.report()
         for name in ("reminder_planned", "reminder_texts", *(t.name for t in (_keyed, _each))):
             self._execute(text(f"DROP TABLE IF EXISTS {name}"))
         self._execute(text("DROP TABLE reminder_due"))
 
-    def _execute(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
-        return self.session.execute(statement, params or {})
+    def _execute(self, statement: Any, params: Any = None) -> Any:
+        started = time.monotonic()
+        result = self.session.execute(statement, params or {})
+        log.debug("%.2f s: %s", time.monotonic() - started, str(statement).strip().split("\n")[0])
+        return result
 
     def _decide_shared(self, purpose: ReminderPurpose) -> None:
         """Decide each distinct request of the accounts without recent sends, once."""
@@ -268,7 +276,7 @@ class BulkRun:
                 }
             )
         if rows:
-            self._execute(insert(_keyed), rows)  # type: ignore[arg-type]
+            self._execute(insert(_keyed), rows)
 
     def _recent(self) -> Iterator[tuple[Row[Any], list[Any]]]:
         """Each account with recent sends, its facts and the times of those sends."""
@@ -301,11 +309,11 @@ class BulkRun:
                 }
             )
             if len(batch) >= self.batch_size:
-                self._execute(insert(_each), batch)  # type: ignore[arg-type]
+                self._execute(insert(_each), batch)
                 batch = []
                 self.report()
         if batch:
-            self._execute(insert(_each), batch)  # type: ignore[arg-type]
+            self._execute(insert(_each), batch)
 
     def _key_match(self) -> str:
         return " AND ".join(f"k.{name} = d.{name}" for name in REQUEST_KEY)
@@ -329,7 +337,6 @@ class BulkRun:
         planned = self._execute(text("SELECT count(*) FROM reminder_planned")).scalar_one()
         if planned != self._decided:
             raise RuntimeError(f"{self._decided} accounts decided but {planned} planned")
-        self._execute(text("ANALYZE reminder_planned"))
         _texts.create(self.session.connection())
         pairs = self._execute(
             text(

@@ -118,7 +118,7 @@ class Gate:
     def decision(
         self, facts: Any, purpose: ReminderPurpose, sends: Iterable[datetime] = ()
     ) -> Decision:
-        return cast(Decision, self._decide(gate_request(facts, purpose, self.at, sends)))
+        return self._decide(gate_request(facts, purpose, self.at, sends))
 
 
 class MessageTexts:
