@@ -72,7 +72,7 @@ nlu-eval: train
 pytest: setup train
 	$(PY) -m pytest
 
-test: setup train lint rasa-validate rasa-test pytest ## set up, then the whole suite (lint, Rasa data, Rasa stories, pytest)
+test: setup train lint rasa-validate rasa-test nlu-eval pytest ## set up, then the whole suite (lint, Rasa data, Rasa stories, the NLU gate, pytest)
 
 lint: $(APP_VENV)/.installed ## ruff and mypy
 	$(PY) -m ruff check bot api actions tests migrations
