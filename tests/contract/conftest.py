@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,14 +31,25 @@ class RunningStack:
     twilio: FakeTwilio
 
 
-@pytest.fixture(scope="session")
-def running_stack(template_database: TemplateDatabase, artifacts_dir) -> Iterator[RunningStack]:
+@contextmanager
+def start_stack(
+    template_database: TemplateDatabase,
+    log_dir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    prepare: Callable[[Session], None] = lambda session: None,
+) -> Iterator[RunningStack]:
+    """A seeded database of its own, the fake of Twilio, and Rasa + actions + api as processes.
+
+    `prepare` changes the seeded portfolio before anything starts; `env` adds to the api's.
+    """
     database_url = template_database.copy()
     settings = Settings(database_url=database_url, verification_hash_key=TEST_HASH_KEY)  # type: ignore[arg-type]
     engine = make_engine(database_url)
     sessions = session_factory(engine)
     with sessions.begin() as session:
         seed_demo_portfolio(session, settings=settings, as_of=AS_OF)
+        prepare(session)
     twilio = FakeTwilio().start()
     ports = Ports.free()
     stack = DevStack(
@@ -53,8 +66,9 @@ def running_stack(template_database: TemplateDatabase, artifacts_dir) -> Iterato
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
             "SMS_SEGMENTS_PER_SECOND": "100",
             "REMINDER_INTERVAL_SECONDS": "0",
+            **(env or {}),
         },
-        log_dir=artifacts_dir / "stack-logs",
+        log_dir=log_dir,
         rasa_token="contract-test-token",
     )
     try:
@@ -66,3 +80,9 @@ def running_stack(template_database: TemplateDatabase, artifacts_dir) -> Iterato
         twilio.stop()
         engine.dispose()
         template_database.drop(database_url)
+
+
+@pytest.fixture(scope="session")
+def running_stack(template_database: TemplateDatabase, artifacts_dir) -> Iterator[RunningStack]:
+    with start_stack(template_database, artifacts_dir / "stack-logs") as running:
+        yield running
