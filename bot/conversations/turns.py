@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import audit
+from bot.conversations.crisis import DISTRESS_INTENT, signals_self_harm
 from bot.conversations.models import Author, Conversation, ConversationState, MessageKind
 from bot.conversations.service import last_offered_buttons, record_inbound
 from bot.disclosure import pre_verification_violation
@@ -117,6 +118,8 @@ class TurnRunner:
                     provider_message_id=provider_message_id,
                 )
                 for_bot: str | None = payload if payload is not None else text_for_bot(shown)
+                if payload is None and signals_self_harm(shown):
+                    for_bot = DISTRESS_INTENT
                 if conversation.state != ConversationState.BOT:
                     for_bot = None
                 return Received(

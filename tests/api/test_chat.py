@@ -144,6 +144,26 @@ def test_typed_intent_commands_never_reach_rasa_as_intents(settings, sessions, d
     assert not any(message.startswith("/") for message in sent)
 
 
+def test_words_of_self_harm_reach_rasa_as_distress_whatever_the_model_would_say(
+    settings, sessions, demo_portfolio
+):
+    def rasa(path, body):
+        return 200, []
+
+    with json_server(rasa) as (url, received), client_for(settings, sessions, url) as client:
+        conversation_id, auth = _start(client, demo_portfolio[0].phone_e164)
+        for text in ("i can't go on", "how much do i owe"):
+            client.post(
+                f"/api/chat/conversations/{conversation_id}/messages",
+                json={"text": text},
+                headers=auth,
+            )
+    assert [body["message"] for _, body in received] == ["/distress", "how much do i owe"]
+    with sessions() as session:
+        # The cardholder's words are what is kept and what a collector reads.
+        assert session.scalars(select(Message.text)).all() == ["i can't go on", "how much do i owe"]
+
+
 def test_full_card_numbers_are_masked_before_storage_and_before_rasa(
     settings, sessions, demo_portfolio
 ):

@@ -156,3 +156,20 @@ def test_asking_for_a_person_pauses_the_bot(running_stack):
             select(Escalation).where(Escalation.conversation_id == chat.id)
         )
         assert escalation.reason == "asked_for_human"
+
+
+def test_words_of_self_harm_go_to_a_person_with_the_emergency_advice(running_stack):
+    person = _pick(running_stack.portfolio, "M1")
+    chat = Chat(running_stack.http, person.phone_e164)
+    chat.say("hi")
+    replies = chat.say("i can't go on")
+    assert "emergency number" in replies[-1]
+    assert "colleague" in replies[-1]
+    assert chat.say("hello?") == []
+    with running_stack.sessions() as session:
+        [escalation] = session.scalars(
+            select(Escalation).where(Escalation.conversation_id == chat.id)
+        )
+        assert escalation.reason == "distress"
+        # The summary quotes the cardholder, not the intent that stood in for their words.
+        assert "i can't go on" in escalation.summary
