@@ -41,6 +41,9 @@ class Cardholder(Base):
     # Flags from the bank's feed: no automated contact with a deceased or bankrupt cardholder.
     deceased: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     bankruptcy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The cardholder's own stated contact hours, "HH:MM-HH:MM" in `time_zone` (None: no
+    # preference); the send gate keeps outreach inside them and the policy window both.
+    contact_hours: Mapped[str | None] = mapped_column(String(11))
     # The feed date the details above come from (None: never imported, e.g. the demo seed).
     as_of: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -50,7 +53,11 @@ class Cardholder(Base):
         back_populates="cardholder", order_by="CardAccount.id"
     )
 
-    __table_args__ = (CheckConstraint("phone_e164 LIKE '+%'", name="phone_e164"),)
+    __table_args__ = (
+        CheckConstraint("phone_e164 LIKE '+%'", name="phone_e164"),
+        # The shape only; the intake checks the hours themselves (`Window.parse_hours`).
+        CheckConstraint("contact_hours LIKE '__:__-__:__'", name="contact_hours_shape"),
+    )
 
 
 class CardAccount(Base):

@@ -14,14 +14,20 @@ Semantics per message kind (../shared/DOMAIN.md, "Contact policy"):
   consumer-initiated period, it waits for the recipient's contact window;
 - a reminder (outreach) passes every rule: suppressions block it, and a holiday, the window or
   a cap defers it to the next moment every rule allows.
+
+The window is the policy's (profile and bank) narrowed to the cardholder's own stated contact
+hours, if any: wherever the window holds, the stricter of the two wins. Stated hours that do not
+meet the policy window at all block the message with both windows named, so the conflict is on
+record for a person to resolve rather than deferred forever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.conversations.models import MessageKind
@@ -99,30 +105,53 @@ class SendRequest:
     consumer_initiated: bool = False
     # A promise follow-up is about the promise, so "promise not yet due" does not stop it.
     promise_followup: bool = False
+    # The cardholder's own stated contact hours, local to `time_zone` (None: no preference).
+    preferred_hours: Window | None = None
 
 
 _SEARCH_DAYS = 400
 
 
-def _start_of(day: date, policy: GatePolicy, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, policy.window.start, tzinfo=zone).astimezone(UTC)
+@lru_cache(maxsize=1024)
+def preferred_hours(text: str | None) -> Window | None:
+    """A cardholder's stored contact hours as a window (None: no preference)."""
+    return None if text is None else Window.parse_hours(text)
+
+
+def _start_of(day: date, window: Window, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, window.start, tzinfo=zone).astimezone(UTC)
+
+
+def _outside(local: time, policy: GatePolicy, preferred: Window | None) -> str:
+    """Why a local time outside the combined window is: the policy's, or only the cardholder's."""
+    if preferred is None or not policy.window.contains(local):
+        return "outside the contact window"
+    return f"outside the cardholder's preferred hours ({preferred.label})"
 
 
 def _obstacle(
-    moment: datetime, policy: GatePolicy, zone: ZoneInfo, sends: list[datetime], outreach: bool
+    moment: datetime,
+    policy: GatePolicy,
+    zone: ZoneInfo,
+    sends: list[datetime],
+    outreach: bool,
+    preferred: Window | None = None,
 ) -> tuple[str, datetime] | None:
     """The first rule that stops outreach at `moment`, and the earliest time worth trying next."""
+    window = policy.window if preferred is None else policy.window.intersect(preferred)
     local = moment.astimezone(zone)
     today = local.date()
-    tomorrow_start = _start_of(today + timedelta(days=1), policy, zone)
+    tomorrow_start = _start_of(today + timedelta(days=1), window, zone)
     if outreach and today in policy.holidays:
         return f"holiday {today.isoformat()}", tomorrow_start
-    if local.time() < policy.window.start:
-        start = _start_of(today, policy, zone)
+    if local.time() < window.start:
+        start = _start_of(today, window, zone)
         # A window start that a clock change skipped lands later than `moment`; never earlier.
-        return "outside the contact window", start if start > moment else tomorrow_start
-    if not policy.window.contains(local.time()):
-        return "outside the contact window", tomorrow_start
+        return _outside(local.time(), policy, preferred), (
+            start if start > moment else tomorrow_start
+        )
+    if not window.contains(local.time()):
+        return _outside(local.time(), policy, preferred), tomorrow_start
     if not outreach:
         return None
     if sum(1 for s in sends if s.astimezone(zone).date() == today) >= policy.max_per_day:
@@ -135,14 +164,19 @@ def _obstacle(
 
 
 def next_allowed(
-    moment: datetime, policy: GatePolicy, zone: ZoneInfo, sends: list[datetime], outreach: bool
+    moment: datetime,
+    policy: GatePolicy,
+    zone: ZoneInfo,
+    sends: list[datetime],
+    outreach: bool,
+    preferred: Window | None = None,
 ) -> tuple[str | None, datetime | None]:
     """Why `moment` is not allowed (None if it is) and the first moment that is."""
     first_reason: str | None = None
     candidate = moment
     limit = moment + timedelta(days=_SEARCH_DAYS)
     while candidate < limit:
-        obstacle = _obstacle(candidate, policy, zone, sends, outreach)
+        obstacle = _obstacle(candidate, policy, zone, sends, outreach, preferred)
         if obstacle is None:
             return first_reason, candidate
         reason, candidate = obstacle
@@ -174,9 +208,22 @@ def decide(request: SendRequest, policy: GatePolicy) -> Decision:
             return Decision(Outcome.BLOCK, "contact caps are 0: no outreach allowed")
     elif request.consumer_initiated:
         return Decision(Outcome.ALLOW, "answer within the consumer-initiated period")
+    preferred = request.preferred_hours
+    # An empty policy window on its own is the policy's problem, reported by the search below.
+    if (
+        preferred is not None
+        and not policy.window.empty
+        and policy.window.intersect(preferred).empty
+    ):
+        return Decision(
+            Outcome.BLOCK,
+            f"preferred hours {preferred.label} fall outside the contact window "
+            f"{policy.window.label}",
+        )
     moment = request.moment.astimezone(UTC)
     zone = ZoneInfo(request.time_zone)
-    reason, at = next_allowed(moment, policy, zone, list(request.recent_sends), outreach)
+    sends = list(request.recent_sends)
+    reason, at = next_allowed(moment, policy, zone, sends, outreach, preferred)
     if reason is None:
         return Decision(Outcome.ALLOW, "within window and caps")
     if at is None:

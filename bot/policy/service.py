@@ -23,7 +23,14 @@ from bot.handoff.models import Escalation, EscalationReason, EscalationStatus
 from bot.messaging.models import ContactConsent
 from bot.plans.models import InstalmentPlan, PlanStatus
 from bot.policy.models import ContactDecision, DecisionPoint
-from bot.policy.send_gate import Decision, GatePolicy, SendRequest, Suppressions, decide
+from bot.policy.send_gate import (
+    Decision,
+    GatePolicy,
+    SendRequest,
+    Suppressions,
+    decide,
+    preferred_hours,
+)
 from bot.promises.models import PromiseStatus, PromiseToPay
 from bot.reminders.models import Reminder, ReminderPurpose
 from bot.reminders.strategy import Strategy, load_strategy
@@ -231,6 +238,7 @@ class SendGate:
                 consumer_initiated=consumer_initiated,
                 promise_followup=reminder is not None
                 and reminder.purpose == ReminderPurpose.PROMISE,
+                preferred_hours=preferred_hours(cardholder.contact_hours) if cardholder else None,
             ),
             self.policy,
         )

@@ -69,6 +69,7 @@ DUE_COLUMNS = (
     "phone",
     "locale",
     "time_zone",
+    "contact_hours",
     "local_date",
     "stage",
     "tier",
@@ -79,7 +80,8 @@ DUE_COLUMNS = (
     *GATE_FACTS,
     "has_recent",
 )
-REQUEST_KEY = ("time_zone", *GATE_FACTS)
+# Accounts sharing a zone but not their stated contact hours must not share a decision.
+REQUEST_KEY = ("time_zone", "contact_hours", *GATE_FACTS)
 
 _temporary = MetaData()
 _decision_columns = (
@@ -92,6 +94,7 @@ _keyed = Table(
     "reminder_gate_keyed",
     _temporary,
     Column("time_zone", String(64)),
+    Column("contact_hours", String(11)),
     *(Column(name, Boolean) for name in GATE_FACTS),
     *(Column(name, kind) for name, kind in _decision_columns),
     prefixes=["TEMPORARY"],
@@ -316,7 +319,13 @@ class BulkRun:
             self._execute(insert(_each), batch)
 
     def _key_match(self) -> str:
-        return " AND ".join(f"k.{name} = d.{name}" for name in REQUEST_KEY)
+        # NULL (no stated hours) matches NULL; coalesce keeps it an equality the planner can hash.
+        return " AND ".join(
+            f"coalesce(k.{name}, '') = coalesce(d.{name}, '')"
+            if name == "contact_hours"
+            else f"k.{name} = d.{name}"
+            for name in REQUEST_KEY
+        )
 
     def _write(self, purpose: ReminderPurpose) -> None:
         """Conversations, messages, reminders and decisions, one statement each."""

@@ -2,13 +2,13 @@
 
 The selection is one SQL statement per purpose (`selection.py`). Each selected account gets the
 send gate's decision (`bot.policy.send_gate.decide`, the one place the rules live); accounts with
-no recent sends and the same time zone and facts make the same request, so each distinct request
-is decided once. On PostgreSQL the due set, the writes and the ids stay in the database
-(`bulk.py`: staging tables and `INSERT ... SELECT`); Python fetches only the distinct requests
-and the few accounts with recent sends. Elsewhere (SQLite) the rows are streamed and written in
-batches: conversations where none is open, queued messages (a deferred one waits until its next
-allowed time), reminder rows, decisions. A reminder row is unique per account, purpose and local
-day, so a second run at any time that day plans nothing again.
+no recent sends and the same time zone, stated contact hours and facts make the same request, so
+each distinct request is decided once. On PostgreSQL the due set, the writes and the ids stay in
+the database (`bulk.py`: staging tables and `INSERT ... SELECT`); Python fetches only the
+distinct requests and the few accounts with recent sends. Elsewhere (SQLite) the rows are
+streamed and written in batches: conversations where none is open, queued messages (a deferred
+one waits until its next allowed time), reminder rows, decisions. A reminder row is unique per
+account, purpose and local day, so a second run at any time that day plans nothing again.
 """
 
 from __future__ import annotations
@@ -38,7 +38,15 @@ from bot.conversations.models import (
 )
 from bot.messaging.sms_text import segment_count
 from bot.policy.models import ContactDecision, DecisionPoint
-from bot.policy.send_gate import Decision, GatePolicy, Outcome, SendRequest, Suppressions, decide
+from bot.policy.send_gate import (
+    Decision,
+    GatePolicy,
+    Outcome,
+    SendRequest,
+    Suppressions,
+    decide,
+    preferred_hours,
+)
 from bot.policy.service import gate_policy, local_time_label, strategy_for
 from bot.promises.followup import settle_promises
 from bot.reminders.bulk import BulkRun
@@ -105,6 +113,7 @@ def gate_request(
         # The gate takes sends in any order; sorted, equal histories make equal requests.
         recent_sends=tuple(sorted(sends)),
         promise_followup=purpose is ReminderPurpose.PROMISE,
+        preferred_hours=preferred_hours(facts.contact_hours),
     )
 
 

@@ -166,6 +166,8 @@ def _days_before_due_sql(strategy: Strategy, due: Any) -> Any:
 
 # The send gate's facts, as the selection's column names: all booleans, none NULL, so the
 # planner can group accounts by them (`planner.gate_request` maps them to `Suppressions`).
+# Beside them the selection carries `time_zone` and `contact_hours` (the cardholder's stated
+# hours, NULL for none), which are part of every request too.
 GATE_FACTS = (
     "opted_out",
     "wrong_party",
@@ -242,6 +244,7 @@ def due_reminders(
             holder.phone_e164.label("phone"),
             holder.locale.label("locale"),
             holder.time_zone.label("time_zone"),
+            holder.contact_hours.label("contact_hours"),
             zones.c.local_date.label("local_date"),
             account.currency,
             account.overdue_amount_minor,
@@ -296,6 +299,7 @@ def due_reminders(
         row.phone,
         row.locale,
         row.time_zone,
+        row.contact_hours,
         row.local_date,
         _stage_sql(strategy, row.dpd, row.until_due).label("stage"),
         _tier_sql(strategy, row).label("tier"),

@@ -24,6 +24,10 @@ TIERS = ("low", "medium", "high")
 CADENCE_STAGES = (Stage.PRE_DUE, Stage.M1, Stage.M2_M3, Stage.M4_PLUS)
 _PLACEHOLDERS = {"bank_name": "Harbour Bank", "bank_phone": "+1 800 555 0100"}
 _WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+# A cardholder's stated contact hours: 00:00-23:59 each side, or 24:00 as the end of the day.
+HOURS_PATTERN = r"([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)"
+_HOURS = re.compile(HOURS_PATTERN)
+_END_OF_DAY = time(23, 59, 59, 999999)
 Path_ = tuple[str | int, ...]
 
 
@@ -43,6 +47,27 @@ class Window:
 
     def intersect(self, other: Window) -> Window:
         return Window(max(self.start, other.start), min(self.end, other.end))
+
+    @property
+    def empty(self) -> bool:
+        return self.start >= self.end
+
+    @property
+    def label(self) -> str:
+        """The window as written, e.g. "18:00-20:00" (an end of day reads 24:00)."""
+        end = "24:00" if self.end == _END_OF_DAY else f"{self.end:%H:%M}"
+        return f"{self.start:%H:%M}-{end}"
+
+    @classmethod
+    def parse_hours(cls, text: str) -> Window:
+        """A cardholder's contact hours, "HH:MM-HH:MM", start before end within one day."""
+        if not _HOURS.fullmatch(text):
+            raise ValueError(f"{text!r} is not HH:MM-HH:MM, e.g. 18:00-20:00")
+        start = time.fromisoformat(text[:5])
+        end = _END_OF_DAY if text[6:] == "24:00" else time.fromisoformat(text[6:])
+        if end <= start:
+            raise ValueError(f"{text!r} must start before it ends, within one day")
+        return cls(start, end)
 
 
 @dataclass(frozen=True)
@@ -181,7 +206,7 @@ def _window(reader: _Reader, text: Any, path: Path_) -> Window:
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2, m2) <= (h1, m1):
         reader.fail(path, f"window {text!r} must start before it ends, within one day")
-    end = time(23, 59, 59, 999999) if (h2, m2) >= (24, 0) else time(h2, m2)
+    end = _END_OF_DAY if (h2, m2) >= (24, 0) else time(h2, m2)
     return Window(time(h1, m1), end)
 
 

@@ -39,6 +39,17 @@ policies = st.builds(
     holidays=st.frozensets(st.dates(date(2026, 1, 1), date(2027, 12, 31)), max_size=40),
 )
 
+# A cardholder's stated hours: none, or any start-before-end window in the day, which may lie
+# inside, across or wholly outside the policy's window.
+preferred_hours = st.none() | st.tuples(
+    st.integers(0, 23 * 60 - 1), st.integers(1, 24 * 60)
+).filter(lambda minutes: minutes[0] < minutes[1]).map(
+    lambda minutes: Window(
+        time(*divmod(minutes[0], 60)),
+        time(23, 59, 59, 999999) if minutes[1] == 24 * 60 else time(*divmod(minutes[1], 60)),
+    )
+)
+
 
 @st.composite
 def reminder_requests(draw):
@@ -56,6 +67,7 @@ def reminder_requests(draw):
         suppressions=draw(suppressions),
         recent_sends=sends,
         promise_followup=draw(st.booleans()),
+        preferred_hours=draw(preferred_hours),
     )
 
 
@@ -79,6 +91,8 @@ def test_an_allowed_reminder_is_in_window_under_caps_and_unsuppressed(request, p
         return
     local = request.moment.astimezone(ZoneInfo(request.time_zone))
     assert policy.window.start <= local.time() < policy.window.end
+    if request.preferred_hours is not None:
+        assert request.preferred_hours.start <= local.time() < request.preferred_hours.end
     assert local.date() not in policy.holidays
     assert _count_today(request, request.moment) < policy.max_per_day
     assert _count_week(request, request.moment) < policy.max_per_7_days

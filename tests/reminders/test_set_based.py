@@ -20,6 +20,7 @@ from tests.reminders.conftest import run
 
 MORNING_SHANGHAI = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 SET_BASED = planner.SET_BASED_DIALECTS
+PREFERENCES = ("18:00-20:00", "06:00-08:00", "12:00-14:00", "09:00-24:00", "10:30-11:15")
 
 
 def _look(session, run_id: str, existing: set[str]) -> list[tuple]:
@@ -151,6 +152,10 @@ def test_both_ways_plan_the_same_rows_over_days_with_recent_sends_promises_and_s
         session.add(
             Conversation(channel=Channel.SMS, address=holder.phone_e164, cardholder_id=holder.id)
         )
+        # Stated contact hours on every other remaining cardholder: inside, across and outside
+        # the window, so accounts sharing a zone and facts differ only in their preference.
+        for i, account in enumerate(accounts[3::2]):
+            account.cardholder.contact_hours = PREFERENCES[i % len(PREFERENCES)]
     reasons: set[str] = set()
     at = MORNING_SHANGHAI
     for _ in range(4):
@@ -165,6 +170,8 @@ def test_both_ways_plan_the_same_rows_over_days_with_recent_sends_promises_and_s
     # The comparison covered every kind of answer, and accounts with sends of their own.
     assert {r.split(":")[0] for r in reasons} == {"allow", "defer", "block"}
     assert any("cap" in r for r in reasons)
+    assert any("outside the cardholder's preferred hours" in r for r in reasons)
+    assert any("preferred hours 06:00-08:00 fall outside" in r for r in reasons)
 
 
 def test_both_ways_agree_on_a_second_run_the_same_day_and_on_a_dry_run(
