@@ -48,6 +48,7 @@ class StagedAccount(NamedTuple):
     bankruptcy: bool
     charged_off: bool
     closed: bool
+    contact_hours: str | None
     digest: str
 
 
@@ -123,6 +124,7 @@ class AccountRowChecker:
             "bankruptcy": fields.flag(get("bankruptcy", "")),
             "charged_off": fields.flag(get("charged_off", "")),
             "closed": fields.flag(get("closed", "")),
+            "contact_hours": fields.contact_hours(get("contact_hours", "")),
         }
         if self._cross_checks(0, values, parsed):
             raise Invalid("a cross-check failed")
@@ -161,6 +163,7 @@ class AccountRowChecker:
         take("risk_tier", _risk_tier)
         for column in ("deceased", "bankruptcy", "charged_off", "closed"):
             take(column, fields.flag)
+        take("contact_hours", fields.contact_hours)
         problems.extend(self._cross_checks(row, values, parsed))
         if problems:
             return None, problems
@@ -235,9 +238,13 @@ class AccountRowChecker:
             parsed["charged_off"],
             parsed["closed"],
         )
+        hours = parsed["contact_hours"]
+        # Stated hours join the digest only when there are some, so a row without them keeps the
+        # digest it had before the column existed (a re-import stays `unchanged`).
+        digested = (*content, hours) if hours else content
         # SHA-256 because PostgreSQL computes the same digest for the rows it checks itself.
-        digest = hashlib.sha256("\x1f".join(map(str, content)).encode()).hexdigest()
-        return StagedAccount(row, *content, digest)
+        digest = hashlib.sha256("\x1f".join(map(str, digested)).encode()).hexdigest()
+        return StagedAccount(row, *content, hours, digest)
 
 
 def _days_past_due_problem(dpd: int, due: date, as_of: date, overdue: int) -> str | None:

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from bot.money import minor_digits
 from bot.portfolio.fields import SUPPORTED_CURRENCIES
+from bot.reminders.strategy import HOURS_PATTERN
 
 RAW = "portfolio_raw_accounts"
 STAGED = "portfolio_staged_accounts"
@@ -42,6 +43,7 @@ KNOWN = (
     "bankruptcy",
     "charged_off",
     "closed",
+    "contact_hours",
 )
 _DIGITS = "'0123456789'"
 _AMOUNTS = ("credit_limit", "statement_balance", "minimum_due", "overdue_amount")
@@ -169,6 +171,9 @@ def checked_rows_sql(*, control_free: bool) -> str:
             "('', 'true', 'false', 'yes', 'no', 'y', 'n', '1', '0'))"
             for flag in _FLAGS
         ),
+        # HH:MM compares as text the way the times compare, so start < end needs no cast.
+        f"(contact_hours = '' OR (contact_hours ~ {_quoted('^(' + HOURS_PATTERN + ')$')} "
+        'AND left(contact_hours, 5) COLLATE "C" < substr(contact_hours, 7) COLLATE "C"))',
     ]
     suspect = " OR ".join(_might_hold_card_number(name) for name in KNOWN if name not in ("phone",))
     flags = ", ".join(
@@ -191,12 +196,14 @@ def checked_rows_sql(*, control_free: bool) -> str:
         "risk_tier",
         "coalesce(behaviour_score::text, 'None')",
         *(f"CASE WHEN {flag} THEN 'True' ELSE 'False' END" for flag in _FLAGS),
+        # NULL (no stated hours) is skipped by concat_ws: the digest Python gives such a row.
+        "contact_hours",
     ]
     columns = (
         "source_row, account_ref, cardholder_ref, full_name, phone_e164, time_zone, locale, "
         "dob_hash, card_last4, currency, credit_limit_minor, statement_balance_minor, "
         "minimum_due_minor, overdue_amount_minor, due_date, days_past_due, as_of, risk_tier, "
-        "behaviour_score, deceased, bankruptcy, charged_off, closed"
+        "behaviour_score, deceased, bankruptcy, charged_off, closed, contact_hours"
     )
     return f"""
     INSERT INTO {STAGED} ({columns}, digest)
@@ -215,7 +222,8 @@ def checked_rows_sql(*, control_free: bool) -> str:
             as_of::date AS as_of, lower(risk_tier COLLATE "C") AS given_tier,
             CASE WHEN behaviour_score = '' THEN NULL ELSE behaviour_score::int END
                 AS behaviour_score,
-            {flags}
+            {flags},
+            CASE WHEN contact_hours = '' THEN NULL ELSE contact_hours END AS contact_hours
         FROM (
             SELECT *, {" AND ".join(valid)} AS valid, ({suspect}) AS suspect
             FROM (SELECT source_row, {stripped} FROM {RAW} WHERE NOT flagged OFFSET 0) s

@@ -134,9 +134,9 @@ def apply_accounts(connection: Connection, *, import_id: int, now: datetime) -> 
         _now(
             f"""
             INSERT INTO cardholders (external_id, full_name, phone_e164, time_zone, locale,
-                dob_hash, deceased, bankruptcy, as_of, created_at, updated_at)
+                dob_hash, deceased, bankruptcy, contact_hours, as_of, created_at, updated_at)
             SELECT cardholder_ref, full_name, phone_e164, time_zone, locale, dob_hash,
-                deceased, bankruptcy, as_of, :now, :now
+                deceased, bankruptcy, contact_hours, as_of, :now, :now
             FROM (
                 SELECT s.*, row_number() OVER (
                     PARTITION BY s.cardholder_ref ORDER BY s.as_of DESC, s.source_row DESC
@@ -149,7 +149,8 @@ def apply_accounts(connection: Connection, *, import_id: int, now: datetime) -> 
                 full_name = excluded.full_name, phone_e164 = excluded.phone_e164,
                 time_zone = excluded.time_zone, locale = excluded.locale,
                 dob_hash = excluded.dob_hash, deceased = excluded.deceased,
-                bankruptcy = excluded.bankruptcy, as_of = excluded.as_of,
+                bankruptcy = excluded.bankruptcy, contact_hours = excluded.contact_hours,
+                as_of = excluded.as_of,
                 updated_at = excluded.updated_at
             WHERE cardholders.as_of IS NULL OR excluded.as_of >= cardholders.as_of
             """,

@@ -39,6 +39,12 @@ ACCOUNT_COLUMNS = (
     FeedColumn("bankruptcy", False, "true/false; empty = false", "false"),
     FeedColumn("charged_off", False, "true/false; empty = false", "false"),
     FeedColumn("closed", False, "true/false; empty = false", "false"),
+    FeedColumn(
+        "contact_hours",
+        False,
+        "HH:MM-HH:MM in the cardholder's time_zone, start before end; empty = no preference",
+        "18:00-20:00",
+    ),
 )
 
 PAYMENT_COLUMNS = (

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.masking import find_card_numbers
 from bot.money import minor_digits
+from bot.reminders.strategy import HOURS_PATTERN, Window
 
 SUPPORTED_CURRENCIES = ("CNY", "USD", "HKD", "EUR", "GBP")
 _AMOUNT = re.compile(r"\d{1,15}(?:\.\d+)?")
@@ -18,6 +19,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PLAIN_AMOUNTS = {d: re.compile(rf"(\d{{1,15}})(?:\.(\d{{1,{d}}}))?") for d in (1, 2, 3)}
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _WHOLE = re.compile(r"\d{1,7}")
+_HOURS = re.compile(HOURS_PATTERN)
 _BOOLEANS = {"": False, "false": False, "no": False, "n": False, "0": False}
 _BOOLEANS |= {"true": True, "yes": True, "y": True, "1": True}
 # Card numbers are looked for in a whole row at once; NUL never occurs in text and stops a
@@ -143,6 +145,24 @@ def _known_zone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def contact_hours(value: str) -> str | None:
+    """The cardholder's stated contact hours, HH:MM-HH:MM in their zone; empty is no preference."""
+    if not value:
+        return None
+    if not _HOURS.fullmatch(value):
+        raise Invalid(
+            "not contact hours in the form HH:MM-HH:MM "
+            "(24-hour clock, 00:00 to 24:00, e.g. 18:00-20:00)"
+        )
+    try:
+        Window.parse_hours(value)
+    except ValueError:
+        raise Invalid(
+            "contact hours must start before they end, within one day (e.g. 18:00-20:00)"
+        ) from None
+    return value
 
 
 def flag(value: str) -> bool:

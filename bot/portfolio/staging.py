@@ -53,6 +53,7 @@ STAGED_ACCOUNTS = Table(
     Column("bankruptcy", Boolean),
     Column("charged_off", Boolean),
     Column("closed", Boolean),
+    Column("contact_hours", String(11)),
     Column("digest", String(64)),
     prefixes=["TEMPORARY"],
 )

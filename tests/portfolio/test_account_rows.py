@@ -12,6 +12,9 @@ from bot.portfolio.reading import FeedRecord
 from tests.portfolio.feeds import account_row
 
 ODD_BUT_VALID = [
+    {"contact_hours": "18:00-20:00"},
+    {"contact_hours": " 09:30-24:00 "},
+    {"contact_hours": ""},
     {"credit_limit": "5000"},
     {"credit_limit": "5000.5"},
     {"statement_balance": "0001830.45"},
@@ -29,6 +32,9 @@ ODD_BUT_VALID = [
     {"memo": "4111 1111 1111 1112"},  # fails Luhn: not a card number
 ]
 BAD = [
+    {"contact_hours": "18-20"},
+    {"contact_hours": "20:00-18:00"},
+    {"contact_hours": "25:00-26:00"},
     {"overdue_amount": ""},
     {"statement_balance": "-20.00"},
     {"minimum_due": "12.345"},

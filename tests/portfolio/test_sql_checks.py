@@ -31,6 +31,10 @@ PLAIN = [
     {"due_date": "2024-02-29", "as_of": "2024-03-12", "date_of_birth": "1960-02-29"},
     {"as_of": "2026-11-22", "due_date": "2026-11-10"},
     {"overdue_amount": "6000.01", "minimum_due": "0", "behaviour_score": "", "days_past_due": "12"},
+    {"contact_hours": "18:00-20:00"},
+    {"contact_hours": "\u00a000:00-24:00\t", "time_zone": "Asia/Shanghai"},
+    {"contact_hours": "23:59-24:00"},
+    {"contact_hours": "18:00-20:00\n"},  # stripped as Python strips
 ]
 LEFT_TO_PYTHON_BUT_VALID = [
     {"phone": "+1２０２５５５０１０１"},  # fullwidth digits are digits to Python
@@ -52,6 +56,14 @@ MORE_BAD = [
     {"time_zone": "asia/shanghai"},
     {"full_name": "x", "account_id": "ACC 4111-1111-1111-1111"},
     {"full_name": "Alice\x00Walker"},
+    {"contact_hours": "18:00-18:00"},
+    {"contact_hours": "18:00-24:30"},
+    {"contact_hours": "24:00-24:00"},
+    {"contact_hours": "8:00-20:00"},
+    {"contact_hours": "18:00\u201320:00"},  # an en dash
+    {"contact_hours": "\uff11\uff18:00-20:00"},  # fullwidth digits are digits to Python
+    {"contact_hours": "18:00-20:00-21:00"},
+    {"contact_hours": "18:00 - 20:00"},
 ]
 KINDS = [*PLAIN, *ODD_BUT_VALID, *LEFT_TO_PYTHON_BUT_VALID, *BAD, *MORE_BAD]
 
@@ -67,6 +79,7 @@ def _records() -> list[FeedRecord]:
     records = []
     for n, changes in enumerate(KINDS, start=2):
         values = account_row(n) | changes
+        values.setdefault("contact_hours", "")
         values.setdefault("memo", "")
         records.append(FeedRecord(n, values))
     return records
