@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import random
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -10,6 +12,7 @@ from bot.accounts.models import CardAccount, Cardholder
 from bot.conversations.models import Message, MessageStatus
 from bot.policy.models import ContactDecision
 from bot.reminders.models import Reminder
+from bot.reminders.strategy import Window
 from tests.reminders.conftest import deliver_due, run
 
 MORNING_SHANGHAI = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
@@ -117,3 +120,36 @@ def test_the_outbox_blocks_when_the_stated_hours_miss_the_window(
             )
         ).all()
     assert reasons == ["preferred hours 20:00-22:00 fall outside the contact window 09:00-20:00"]
+
+
+def test_over_days_of_runs_nothing_is_sent_outside_random_stated_hours(
+    sessions, settings, demo_portfolio, gate
+):
+    chooser = random.Random(20261120)
+    with sessions.begin() as session:
+        holders = session.scalars(select(Cardholder).order_by(Cardholder.id)).all()
+        for holder in holders:
+            if chooser.random() < 0.6:
+                start = chooser.randrange(0, 23 * 60, 15)
+                end = chooser.randrange(start + 15, 24 * 60 + 1, 15)
+                holder.contact_hours = f"{start // 60:02d}:{start % 60:02d}-" + (
+                    "24:00" if end == 24 * 60 else f"{end // 60:02d}:{end % 60:02d}"
+                )
+        stated = {h.id: (h.contact_hours, h.time_zone) for h in holders}
+    at, sent = MORNING_SHANGHAI, []
+    for _ in range(36):
+        run(sessions, settings, at)
+        sent += deliver_due(sessions, gate, at)
+        at += timedelta(hours=2)
+    assert sent
+    with sessions() as session:
+        messages = session.scalars(select(Message).where(Message.id.in_(sent))).all()
+        reasons = set(session.scalars(select(ContactDecision.reason)))
+        for message in messages:
+            hours, zone = stated[message.conversation.cardholder_id]
+            local = message.sent_at.astimezone(ZoneInfo(zone)).time()
+            assert time(9) <= local < time(20), message.id
+            if hours is not None:
+                window = Window.parse_hours(hours)
+                assert window.start <= local < window.end, (hours, zone, message.sent_at)
+    assert any(r.startswith("outside the cardholder's preferred hours") for r in reasons)
