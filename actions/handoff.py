@@ -9,10 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
 
 from actions.runtime import conversation_of, settings, unit_of_work
-from bot.conversations.models import Direction, Message
+from bot.conversations.service import last_inbound_text
 from bot.handoff.models import EscalationReason
 from bot.handoff.service import escalate
 from bot.masking import mask_card_numbers
@@ -43,15 +42,7 @@ def _hand_off(
         conversation = conversation_of(session, tracker, for_update=True)
         # The words as the cardholder wrote them (stored masked), not what Rasa was sent: a
         # button's payload or the intent the self-harm floor put in their place.
-        stored = session.scalar(
-            select(Message.text)
-            .where(
-                Message.conversation_id == conversation.id,
-                Message.direction == Direction.INBOUND,
-            )
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
+        stored = last_inbound_text(session, conversation.id)
         latest = mask_card_numbers(stored or str(tracker.latest_message.get("text") or ""))
         locked = conversation.locked
         zone = conversation.cardholder.time_zone if conversation.cardholder else None

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import settings, unit_of_work, verified_account
+from actions.runtime import settings, unit_of_work, verified_account, yes_no_buttons
 from bot.money import format_money
 from bot.persistence import utcnow
 from bot.plans.quote import PlanQuote
@@ -171,7 +171,7 @@ class ActionAskPlanConfirmed(Action):
             f"{format_money(quote.total_repayable_minor, currency)} in all, of which "
             f"{format_money(quote.total_fee_minor, currency)} is the fee (APR "
             f"{quote.apr_percent}%). Reply YES to accept the {quote.months}-month plan.",
-            buttons=[{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+            buttons=yes_no_buttons(),
         )
         return []
 

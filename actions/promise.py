@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import settings, unit_of_work, verified_account
+from actions.runtime import settings, unit_of_work, verified_account, yes_no_buttons
 from bot.money import format_money, to_decimal, to_minor
 from bot.persistence import utcnow
 from bot.promises.parsing import parse_amount_and_date
@@ -144,10 +144,7 @@ class ActionAskPromiseConfirmed(Action):
         dispatcher.utter_message(
             text=f"So you'll pay {format_money(amount, currency)} by {long_date(day)}. "
             "Is that right?",
-            buttons=[
-                {"title": "Yes", "payload": "/affirm"},
-                {"title": "No", "payload": "/deny"},
-            ],
+            buttons=yes_no_buttons(),
         )
         return []
 

@@ -84,7 +84,7 @@ class ActionPayNow(Action):
                 dispatcher.utter_message(response="utter_verify_first")
                 return [SlotSet("verified", False)]
             conversation, account = found
-            amount = account.overdue_amount_minor - account.disputed_amount_minor
+            amount = account.collectable_overdue_minor
             link = payment_link(
                 base_url=config.payment_page_url,
                 secret=config.payment_link_secret.get_secret_value(),

@@ -14,7 +14,19 @@ from bot.persistence import session_scope
 from bot.settings import Settings, get_settings
 from bot.verification.service import load_conversation
 
-__all__ = ["Settings", "conversation_of", "settings", "unit_of_work", "verified_account"]
+__all__ = [
+    "Settings",
+    "conversation_of",
+    "settings",
+    "unit_of_work",
+    "verified_account",
+    "yes_no_buttons",
+]
+
+
+def yes_no_buttons() -> list[dict[str, str]]:
+    """The buttons of a question the cardholder confirms or declines (a fresh list each time)."""
+    return [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
 
 def settings() -> Settings:

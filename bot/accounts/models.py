@@ -99,6 +99,11 @@ class CardAccount(Base):
     )
 
     @property
+    def collectable_overdue_minor(self) -> int:
+        """The overdue amount not on hold for a dispute: what the bot may ask for or spread."""
+        return self.overdue_amount_minor - self.disputed_amount_minor
+
+    @property
     def masked_card(self) -> str:
         return f"**** {self.card_last4}"
 

@@ -93,6 +93,16 @@ def last_offered_buttons(session: Session, conversation_id: str) -> list[dict[st
     return list(latest.buttons or []) if latest else []
 
 
+def last_inbound_text(session: Session, conversation_id: str) -> str | None:
+    """The cardholder's latest words as stored (card numbers already masked)."""
+    return session.scalar(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.INBOUND)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+
+
 def transcript(session: Session, conversation_id: str) -> list[Message]:
     """Every message of the conversation, oldest first."""
     return list(

@@ -21,7 +21,7 @@ def ineligibility(session: Session, *, account: CardAccount, products: PlanProdu
         return "stage"
     if account.risk_tier in products.excluded_risk_tiers:
         return "risk_tier"
-    if account.overdue_amount_minor - account.disputed_amount_minor < products.min_principal_minor:
+    if account.collectable_overdue_minor < products.min_principal_minor:
         return "amount"
     active = session.scalar(
         select(InstalmentPlan.id).where(
@@ -33,7 +33,7 @@ def ineligibility(session: Session, *, account: CardAccount, products: PlanProdu
 
 def quotes_for(account: CardAccount, products: PlanProducts) -> list[PlanQuote]:
     """A quote per term for the overdue amount not on hold for a dispute."""
-    principal = account.overdue_amount_minor - account.disputed_amount_minor
+    principal = account.collectable_overdue_minor
     return [
         quote_plan(principal_minor=principal, months=m, monthly_fee_rate=products.monthly_fee_rate)
         for m in products.terms_months

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from dateparser.search import search_dates
@@ -132,7 +132,3 @@ def parse_amount_and_date(
         rest, overdue_minor=overdue_minor, minimum_minor=minimum_minor, currency=currency
     )
     return AmountAndDate(amount, promised_date)
-
-
-def horizon_end(today: date, days: int) -> date:
-    return today + timedelta(days=days)
