@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.confirmation import ask, decide, done, ignore
 from actions.runtime import conversation_of, settings, unit_of_work
 from bot.conversations.models import Author, Channel, MessageKind
 from bot.messaging.consent import opt_out_confirmation, withdraw_consent
@@ -21,6 +22,9 @@ class ActionOptOut(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        decision = decide(tracker, "opt_out")
+        if decision != "act":
+            return ask(dispatcher, "opt_out") if decision == "ask" else ignore(dispatcher)
         confirmation = opt_out_confirmation(settings())
         with unit_of_work() as session:
             conversation = conversation_of(session, tracker)
@@ -43,4 +47,4 @@ class ActionOptOut(Action):
                 )
         if conversation.channel != Channel.SMS:
             dispatcher.utter_message(text=confirmation)
-        return []
+        return done()

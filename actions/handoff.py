@@ -10,6 +10,7 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.confirmation import PENDING, ask, decide, done, ignore, latest_intent
 from actions.runtime import conversation_of, settings, unit_of_work
 from bot.conversations.service import last_inbound_text
 from bot.handoff.models import EscalationReason
@@ -73,9 +74,16 @@ class ActionHandOff(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
+        intent, _ = latest_intent(tracker)
+        if intent in ("dispute", "affirm"):
+            # A dispute puts money on hold: not on a guess. "affirm" is a yes to our question.
+            decision = decide(tracker, "dispute")
+            if decision != "act":
+                return ask(dispatcher, "dispute") if decision == "ask" else ignore(dispatcher)
+            intent = "dispute"
         reason = _REASON_BY_INTENT.get(intent, EscalationReason.ASKED_FOR_HUMAN)
-        return _hand_off(dispatcher, tracker, reason)
+        events = _hand_off(dispatcher, tracker, reason)
+        return [*events, *done()] if tracker.get_slot(PENDING) else events
 
 
 class ActionFallback(Action):

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.confirmation import confirmed_yes
 from actions.runtime import settings, unit_of_work, verified_account, yes_no_buttons
 from bot.money import format_money
 from bot.persistence import utcnow
@@ -112,6 +113,8 @@ class ValidatePlanForm(FormValidationAction):
         """Naming another term at the confirmation switches to it and asks again."""
         if "plan_months" in tracker.slots_to_validate():
             return {"plan_confirmed": None}
+        if slot_value and not confirmed_yes(tracker):
+            return {"plan_confirmed": None}  # a doubtful yes: ask again
         return {"plan_confirmed": slot_value}
 
 

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.confirmation import confirmed_yes
 from actions.runtime import settings, unit_of_work, verified_account, yes_no_buttons
 from bot.money import format_money, to_decimal, to_minor
 from bot.persistence import utcnow
@@ -124,6 +125,8 @@ class ValidatePromiseForm(FormValidationAction):
         }
         if corrected:
             return {"promise_confirmed": None}
+        if slot_value and not confirmed_yes(tracker):
+            return {"promise_confirmed": None}  # a doubtful yes: read it back again
         return {"promise_confirmed": slot_value}
 
 

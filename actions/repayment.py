@@ -10,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.confirmation import PENDING, ask, decide, done, ignore
 from actions.runtime import conversation_of, settings, unit_of_work, verified_account
 from bot import audit
 from bot.conversations.models import Author, Channel, ConversationState, MessageKind
@@ -190,6 +191,9 @@ class ActionWrongNumber(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        decision = decide(tracker, "wrong_number")
+        if decision != "act":
+            return ask(dispatcher, "wrong_number") if decision == "ask" else ignore(dispatcher)
         goodbye = "Sorry to have bothered you. We won't contact this number again."
         with unit_of_work() as session:
             conversation = conversation_of(session, tracker, for_update=True)
@@ -214,4 +218,19 @@ class ActionWrongNumber(Action):
                 )
         if not sms:
             dispatcher.utter_message(text=goodbye)
-        return []
+        return done()
+
+
+class ActionKeepAsIs(Action):
+    """A no to "should we stop / is this not you / is a charge wrong?": nothing changes."""
+
+    def name(self) -> str:
+        return "action_keep_as_is"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        if not tracker.get_slot(PENDING):
+            return ignore(dispatcher)
+        dispatcher.utter_message(response="utter_nothing_changed")
+        return done()

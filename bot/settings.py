@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # Bearer token for machine clients of the admin API (portfolio feeds, reminder runs).
     admin_api_token: SecretStr = SecretStr("dev-only-change-me")
 
+    # The dialogue model's confidence at or above which a consequential intent (opt-out in words,
+    # wrong number, dispute, a yes that records a promise or accepts a plan) acts without asking
+    # first (bot/conversations/understanding.py). Keywords and buttons always act.
+    consequential_intent_confidence: float = Field(default=0.85, ge=0.0, le=1.0)
+
     # Promises to pay: how far ahead a promised date may be.
     promise_horizon_days: int = 14
     # Instalment plans: the product table and who may have one (stage values as in

@@ -6,13 +6,13 @@ Usage: nlu_gate.py RESULTS_DIR [--data data] [--tests tests/nlu] [--domain domai
 RESULTS_DIR is the --out folder of `rasa test nlu`; this reads its intent_report.json (and
 intent_errors.json for examples). It prints a per-intent precision / recall / F1 table and the
 most frequent confusions, and exits 1 when:
-  - the macro-F1 over the intents of the test set is below 0.90,
-  - any intent's F1 is below 0.80,
+  - the macro-F1 over the intents of the test set is below 0.95,
+  - any intent's F1 is below 0.85,
   - an intent of the domain has fewer than 15 test examples (or none),
   - a test text also appears in the training data (case-insensitive, entity markup removed),
     or has exactly the words of a training text in another order.
 
-nlu_fallback: in the dialogue the FallbackClassifier (config.yml, threshold 0.5) replaces a
+nlu_fallback: in the dialogue the FallbackClassifier (config.yml) replaces a
 prediction whose confidence is below its threshold with `nlu_fallback`, but `rasa test nlu` undoes
 that replacement before scoring, so intent_report.json counts a right intent at 0.3 confidence as
 a hit. This gate does not: when RESULTS_DIR also holds intent_successes.json (`rasa test nlu
@@ -35,8 +35,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MIN_MACRO_F1 = 0.90
-MIN_INTENT_F1 = 0.80
+MIN_MACRO_F1 = 0.95
+MIN_INTENT_F1 = 0.85
 MIN_TEST_EXAMPLES = 15
 FALLBACK = "nlu_fallback"
 SUMMARY_KEYS = {"accuracy", "macro avg", "weighted avg", "micro avg"}

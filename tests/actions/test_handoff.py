@@ -14,7 +14,7 @@ def _tracker(conversation_id, intent, text, events=()):
     return Tracker(
         sender_id=conversation_id,
         slots={"verified": False, "verification_locked": False},
-        latest_message={"text": text, "intent": {"name": intent}},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.97}},
         events=list(events),
         paused=False,
         followup_action=None,

@@ -33,7 +33,7 @@ def _tracker(conversation_id, text="", intent="inform", slots=None):
     return Tracker(
         sender_id=conversation_id,
         slots={"verified": True, **(slots or {})},
-        latest_message={"text": text, "intent": {"name": intent}},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.97}},
         events=[],
         paused=False,
         followup_action=None,
