@@ -61,7 +61,7 @@ class CalibratedLinearIntentClassifier(IntentClassifier, GraphComponent):
             # 0 is unweighted, 1 weighs every intent equally. Between the two, the few dozen
             # examples of a collections intent are not drowned by ~9,000 out-of-scope ones, and
             # out-of-scope still wins where the two look alike.
-            "class_weight_power": 0.5,
+            "class_weight_power": 0.6,
             "calibration_folds": 3,
             "ranking_length": 10,
             "random_seed": 42,
