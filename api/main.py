@@ -132,7 +132,8 @@ def create_app(
     app.include_router(reminders_router)
     app.include_router(console_router)
     app.include_router(payments_router)
-    app.include_router(simulator_router)
+    if settings.simulator_enabled:
+        app.include_router(simulator_router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

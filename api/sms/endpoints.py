@@ -31,8 +31,10 @@ async def signed_form(
     """The webhook's form parameters, or 403 when the Twilio signature does not match them."""
     form = await request.form()
     params = {key: str(value) for key, value in form.items()}
-    validator = RequestValidator(settings.webhook_auth_token)
-    if not signature or not validator.validate(public_url(settings, request), params, signature):
+    token = settings.webhook_auth_token
+    if token is None or not signature:
+        raise ApiError(403, "invalid_signature", "The X-Twilio-Signature header does not match.")
+    if not RequestValidator(token).validate(public_url(settings, request), params, signature):
         raise ApiError(403, "invalid_signature", "The X-Twilio-Signature header does not match.")
     return params
 
