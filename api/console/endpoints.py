@@ -6,7 +6,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -18,6 +17,7 @@ from api.console.auth import COOKIE, CallerDep
 from api.console.schemas import (
     AccountSummary,
     CaseDetail,
+    EscalationId,
     Login,
     Me,
     Note,
@@ -36,7 +36,8 @@ from bot.conversations.models import Conversation, Message
 from bot.conversations.service import transcript
 from bot.handoff import cases
 from bot.handoff.models import CaseNote, Disposition, Escalation
-from bot.money import format_money, to_minor
+from bot.money import format_money, parse_amount
+from bot.persistence import utcnow
 from bot.settings import Settings
 
 router = APIRouter(prefix="/api/console", tags=["collector console"])
@@ -135,7 +136,7 @@ def list_cases(
 
 @router.get("/escalations/{escalation_id}")
 def case_detail(
-    escalation_id: int, caller: CallerDep, session: SessionDep, settings: SettingsDep
+    escalation_id: EscalationId, caller: CallerDep, session: SessionDep, settings: SettingsDep
 ) -> CaseDetail:
     """The case with its transcript, account summary, notes and contact history."""
     escalation = cases.case_for(session, escalation_id=escalation_id, viewer=caller.collector)
@@ -213,7 +214,9 @@ def case_detail(
 
 
 @router.post("/escalations/{escalation_id}/claim")
-def claim_case(escalation_id: int, caller: CallerDep, session: SessionDep) -> dict[str, str]:
+def claim_case(
+    escalation_id: EscalationId, caller: CallerDep, session: SessionDep
+) -> dict[str, str]:
     """Take the case; refused with 409 when someone else already holds it."""
     escalation = cases.claim(session, escalation_id=escalation_id, collector=caller.collector)
     return {"status": escalation.status, "claimed_by": escalation.claimed_by or ""}
@@ -221,7 +224,7 @@ def claim_case(escalation_id: int, caller: CallerDep, session: SessionDep) -> di
 
 @router.post("/escalations/{escalation_id}/reassign")
 def reassign_case(
-    escalation_id: int, body: ReassignBody, caller: CallerDep, session: SessionDep
+    escalation_id: EscalationId, body: ReassignBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, str]:
     """Supervisors only: give the case to another collector."""
     to = session.scalars(select(Collector).where(Collector.username == body.username)).first()
@@ -235,7 +238,11 @@ def reassign_case(
 
 @router.post("/escalations/{escalation_id}/messages", status_code=202)
 def reply_to_cardholder(
-    escalation_id: int, body: TextBody, caller: CallerDep, session: SessionDep, request: Request
+    escalation_id: EscalationId,
+    body: TextBody,
+    caller: CallerDep,
+    session: SessionDep,
+    request: Request,
 ) -> dict[str, str]:
     """Answer on the conversation's channel (SMS through the outbox and its checks, or chat)."""
     cases.reply(
@@ -246,7 +253,7 @@ def reply_to_cardholder(
 
 @router.post("/escalations/{escalation_id}/notes", status_code=201)
 def add_note(
-    escalation_id: int, body: TextBody, caller: CallerDep, session: SessionDep
+    escalation_id: EscalationId, body: TextBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, str]:
     """An internal note: never sent to the cardholder."""
     cases.add_note(
@@ -257,25 +264,30 @@ def add_note(
 
 @router.post("/escalations/{escalation_id}/outcome")
 def record_outcome(
-    escalation_id: int, body: OutcomeBody, caller: CallerDep, session: SessionDep
+    escalation_id: EscalationId, body: OutcomeBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, str]:
     """Record what was agreed, with its disposition code."""
     details: dict[str, object] = {}
     if body.note:
         details["note"] = body.note
-    try:
-        escalation = session.get(Escalation, escalation_id)
-        currency = _currency_of(session, escalation)
-        for name in ("disputed_amount", "promised_amount"):
-            value = getattr(body, name)
-            if value:
-                details[f"{name}_minor"] = to_minor(Decimal(value.replace(",", "")), currency)
-    except (InvalidOperation, ValueError) as error:
-        raise ApiError(
-            422, "invalid_amount", f"Amounts are decimals with at most 2 places: {error}"
-        ) from None
+    currency = _currency_of(session, session.get(Escalation, escalation_id))
+    for name in ("disputed_amount", "promised_amount"):
+        value = getattr(body, name)
+        if value is None or not value.strip():
+            continue
+        try:
+            details[f"{name}_minor"] = parse_amount(value, currency)
+        except ValueError as error:
+            raise ApiError(
+                422,
+                "invalid_amount",
+                f"{name}: {error}. Amounts are above zero with at most 2 decimal places.",
+            ) from None
     if body.promised_date:
-        details["promised_date"] = body.promised_date
+        # A day behind UTC is still today somewhere the cardholder may live.
+        if body.promised_date < utcnow().date() - timedelta(days=1):
+            raise ApiError(422, "invalid_date", "promised_date is in the past.")
+        details["promised_date"] = body.promised_date.isoformat()
     if body.disposition is Disposition.DISPUTE_OPENED and "disputed_amount_minor" not in details:
         raise ApiError(422, "invalid_amount", "A dispute needs the disputed amount.")
     escalation = cases.record_outcome(
@@ -299,7 +311,11 @@ def _currency_of(session: Session, escalation: Escalation | None) -> str:
 
 @router.post("/escalations/{escalation_id}/resolve")
 def resolve_case(
-    escalation_id: int, body: ResolveBody, caller: CallerDep, session: SessionDep, request: Request
+    escalation_id: EscalationId,
+    body: ResolveBody,
+    caller: CallerDep,
+    session: SessionDep,
+    request: Request,
 ) -> dict[str, str]:
     """Close the case: give the conversation back to the bot, or end it."""
     rasa = request.app.state.rasa
