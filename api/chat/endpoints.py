@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, status
 
 from api.chat.schemas import (
+    ConversationId,
     ConversationStarted,
     MessageOut,
     ReplyOut,
@@ -60,7 +61,7 @@ def start_conversation(body: StartConversation, session: SessionDep) -> Conversa
 
 @router.post("/conversations/{conversation_id}/messages")
 def send_message(
-    conversation_id: str,
+    conversation_id: ConversationId,
     body: SendMessage,
     session: SessionDep,
     turns: TurnsDep,
@@ -85,7 +86,7 @@ def send_message(
 
 @router.get("/conversations/{conversation_id}/messages")
 def read_transcript(
-    conversation_id: str,
+    conversation_id: ConversationId,
     session: SessionDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> TranscriptOut:

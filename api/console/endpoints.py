@@ -35,7 +35,7 @@ from bot.collectors.service import LoginRefused, authenticate, issue_session, re
 from bot.conversations.models import Conversation, Message
 from bot.conversations.service import transcript
 from bot.handoff import cases
-from bot.handoff.models import CaseNote, Disposition, Escalation
+from bot.handoff.models import CaseNote, Disposition, Escalation, EscalationReason
 from bot.money import format_money, parse_amount
 from bot.persistence import utcnow
 from bot.settings import Settings
@@ -120,7 +120,7 @@ def list_cases(
     session: SessionDep,
     settings: SettingsDep,
     include_resolved: bool = False,
-    reason: str | None = None,
+    reason: EscalationReason | None = None,
 ) -> list[QueueItem]:
     """The queue: open cases and your own, most urgent first; supervisors see every queue."""
     entries = cases.queue(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, Field, field_validator
 
+from api.fields import Text
 from bot.handoff.models import Disposition
 
 # Escalation ids are 32-bit integers in the database; larger ones cannot name a case.
@@ -15,8 +16,8 @@ EscalationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The case's n
 
 
 class Login(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=200)
 
 
 class Me(BaseModel):
@@ -81,12 +82,12 @@ class CaseDetail(QueueItem):
 
 
 class TextBody(BaseModel):
-    text: str = Field(min_length=1, max_length=1600)
+    text: Text = Field(min_length=1, max_length=1600)
 
 
 class OutcomeBody(BaseModel):
     disposition: Disposition
-    note: str | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(default=None, max_length=1000)
     disputed_amount: str | None = Field(
         default=None,
         max_length=32,
@@ -113,4 +114,4 @@ class ResolveBody(BaseModel):
 
 
 class ReassignBody(BaseModel):
-    username: str
+    username: Text = Field(min_length=1, max_length=64)

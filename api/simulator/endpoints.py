@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError
+from api.fields import Text
 from bot.accounts.models import Cardholder
 from bot.conversations.models import Channel, Conversation, Message, MessageStatus
 from bot.phones import normalize_e164
@@ -30,8 +31,8 @@ _ON_THE_PHONE = {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.RECE
 
 
 class SimulatedSms(BaseModel):
-    phone: str = Field(min_length=1, max_length=32)
-    text: str = Field(max_length=10_000)
+    phone: Text = Field(min_length=1, max_length=32)
+    text: Text = Field(max_length=10_000)
 
 
 class PhoneOut(BaseModel):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from api.main import create_app
@@ -152,3 +153,65 @@ def test_phone_numbers_in_other_scripts_digits_are_refused(client, sessions, pho
 def _assert_no_outcome(client, case_id):
     case = client.get(f"/api/console/escalations/{case_id}").json()
     assert case["disposition"] is None and case["disposition_details"] is None
+
+
+def test_text_with_control_characters_is_refused_everywhere(collector, sessions):
+    client, case_id = collector
+    nul = "a\x00b"
+    calls = [
+        ("POST", f"/api/console/escalations/{case_id}/notes", {"text": nul}, None),
+        ("POST", f"/api/console/escalations/{case_id}/messages", {"text": "hi\x1b[2J"}, None),
+        ("POST", f"/api/console/escalations/{case_id}/reassign", {"username": nul}, None),
+        (
+            "POST",
+            f"/api/console/escalations/{case_id}/outcome",
+            {"disposition": "no_contact", "note": nul},
+            None,
+        ),
+        ("GET", "/api/console/escalations", None, {"reason": nul}),
+        ("POST", "/api/console/login", {"username": nul, "password": nul}, None),
+        ("POST", "/api/chat/conversations", {"phone": "+8613800000004\x00"}, None),
+        ("POST", "/api/chat/conversations/ab%00cd/messages", {"text": "x"}, None),
+        ("GET", "/api/chat/conversations/ab%00cd/messages", None, None),
+    ]
+    for method, path, body, params in calls:
+        response = client.request(method, path, json=body, params=params)
+        assert response.status_code == 422, (path, response.text)
+    case = client.get(f"/api/console/escalations/{case_id}").json()
+    assert case["notes"] == [] and case["disposition"] is None
+    assert [m for m in case["messages"] if m["author"] == "collector"] == []
+
+
+def test_a_chat_message_with_a_nul_character_is_refused(client, demo_portfolio):
+    started = client.post("/api/chat/conversations", json={"phone": demo_portfolio[0].phone_e164})
+    conversation_id, token = started.json()["conversation_id"], started.json()["token"]
+    response = client.post(
+        f"/api/chat/conversations/{conversation_id}/messages",
+        json={"text": "my birthday\x00"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "0001-01-01T00:00:00+00:00",
+        "0001-01-01T00:00:00+23:59",
+        "9999-12-31T23:59:59-23:59",
+        "1999-12-31T23:59:59+00:00",
+        "2100-01-01T00:00:00+00:00",
+    ],
+)
+def test_reminder_runs_at_the_ends_of_the_calendar_are_refused(settings, sessions, at):
+    token = "a-strong-enough-admin-token-for-this-test"
+    settings = settings.model_copy(update={"admin_api_token": SecretStr(token)})
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1)
+    with TestClient(create_app(settings, sessions=sessions, rasa=rasa)) as client:
+        response = client.post(
+            "/api/admin/reminders/runs",
+            json={"at": at, "dry_run": True},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "at"
