@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +20,7 @@ from api.errors import install_error_handlers
 from api.payments.endpoints import router as payments_router
 from api.portfolio.endpoints import router as portfolio_router
 from api.reminders.endpoints import router as reminders_router
+from api.security_headers import SecurityHeaders
 from api.simulator.endpoints import router as simulator_router
 from api.sms.endpoints import router as sms_router
 from bot.conversations.turns import TurnRunner
@@ -126,6 +128,11 @@ def create_app(
     app.state.rasa = rasa
     app.state.turns = turns
     install_error_handlers(app)
+    # Added last, so outermost: every answer gets the headers, refusals included.
+    app.add_middleware(
+        SecurityHeaders, https=settings.public_base_url.lower().startswith("https://")
+    )
+    app.mount("/assets", StaticFiles(directory=STATIC / "assets"), name="assets")
     app.include_router(chat_router)
     app.include_router(sms_router)
     app.include_router(portfolio_router)

@@ -18,8 +18,7 @@ router = APIRouter(tags=["payments"], include_in_schema=False)
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:40px auto;padding:0 16px;
-color:#1d2330}}.box{{border:1px solid #dde2ea;border-radius:10px;padding:16px}}</style></head>
+<link rel="stylesheet" href="/assets/pay.css"></head>
 <body><h1>{title}</h1><div class="box">{body}</div></body></html>"""
 
 
