@@ -20,6 +20,7 @@ from api.errors import install_error_handlers
 from api.payments.endpoints import router as payments_router
 from api.portfolio.endpoints import router as portfolio_router
 from api.reminders.endpoints import router as reminders_router
+from api.request_limits import BodySizeLimit, RateLimiter
 from api.security_headers import SecurityHeaders
 from api.simulator.endpoints import router as simulator_router
 from api.sms.endpoints import router as sms_router
@@ -56,8 +57,9 @@ def create_app(
     sessions: sessionmaker[Session] | None = None,
     rasa: RasaClient | None = None,
     sms_transport: TransportFactory = default_sms_transport,
+    rate_limiter: RateLimiter | None = None,
 ) -> FastAPI:
-    """The api, wired to the configured database, Rasa server and SMS transport."""
+    """The api, wired to the configured database, Rasa server, SMS transport and rate limits."""
     settings = settings or get_settings()
     owned_engine = None
     if sessions is None:
@@ -127,7 +129,16 @@ def create_app(
     app.state.sessions = sessions
     app.state.rasa = rasa
     app.state.turns = turns
+    app.state.rate_limiter = rate_limiter or RateLimiter.from_settings(settings)
     install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        default=settings.max_body_bytes,
+        by_path_prefix=[
+            ("/webhooks/", settings.max_webhook_body_bytes),
+            ("/api/admin/portfolio/imports", settings.max_upload_bytes),
+        ],
+    )
     # Added last, so outermost: every answer gets the headers, refusals included.
     app.add_middleware(
         SecurityHeaders, https=settings.public_base_url.lower().startswith("https://")

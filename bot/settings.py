@@ -8,7 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.handoff.hours import BusinessHours
@@ -115,6 +116,29 @@ class Settings(BaseSettings):
     # How often the api plans reminders; 0 turns the scheduler off (tests, or an external cron).
     reminder_interval_seconds: float = 300.0
 
+    # Rate limits, in the `limits` library's notation ("10/minute;60/hour", "5 per 15 minutes").
+    # Counted in Redis when REDIS_URL is set (shared by every api process), else in memory.
+    redis_url: str = ""
+    rate_limit_chat_starts_per_ip: str = "10/minute;60/hour"
+    rate_limit_chat_starts_per_phone: str = "10/hour"
+    # Every sign-in attempt costs an Argon2 hash, so attempts per address are capped too.
+    rate_limit_logins_per_ip: str = "60/minute"
+    # Wrong passwords shut out the address that sent them, not the collector's account.
+    rate_limit_login_failures_per_ip: str = "20 per 15 minutes"
+    rate_limit_login_failures_per_ip_and_user: str = "5 per 15 minutes"
+    rate_limit_webhooks_per_ip: str = "600/minute"
+    # Signed inbound SMS from one phone number.
+    rate_limit_sms_per_phone: str = "20/minute;300/day"
+    rate_limit_bad_payment_links_per_ip: str = "10 per 10 minutes"
+    # Request body sizes in bytes: JSON calls, form-encoded webhooks, feed file uploads.
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    max_webhook_body_bytes: int = Field(default=256 * 1024, gt=0)
+    max_upload_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
+
+    def rate_limit(self, name: str) -> str:
+        """The limit called `name` (e.g. `chat_starts_per_ip`), as written in the settings."""
+        return str(getattr(self, f"rate_limit_{name}"))
+
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
@@ -157,6 +181,26 @@ class Settings(BaseSettings):
         except (ValueError, KeyError) as error:
             raise ValueError(f"HANDOFF_BUSINESS_HOURS / HANDOFF_TIME_ZONE: {error}") from error
         return self
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
+            raise ValueError("REDIS_URL must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _rate_limit_notation(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name and info.field_name.startswith("rate_limit_"):
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(
+                    f"{info.field_name.upper()}={value!r} is not a rate limit like "
+                    "'10/minute;60/hour'"
+                ) from None
+        return value
 
     @field_validator("environment", mode="before")
     @classmethod

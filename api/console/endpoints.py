@@ -28,8 +28,9 @@ from api.console.schemas import (
     TextBody,
     TranscriptMessage,
 )
-from api.deps import SessionDep, SettingsDep
+from api.deps import RateLimiterDep, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.request_limits import Rule, client_address
 from bot.collectors.models import Collector, SessionKind
 from bot.collectors.service import LoginRefused, authenticate, issue_session, revoke_session
 from bot.conversations.models import Conversation, Message
@@ -68,12 +69,30 @@ def _sla(settings: Settings) -> timedelta:
 
 
 @router.post("/login")
-def login(body: Login, response: Response, session: SessionDep, settings: SettingsDep) -> Me:
-    """Sign in; sets the session cookie and returns the CSRF token for later changes."""
+def login(
+    body: Login,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+) -> Me:
+    """Sign in; sets the session cookie and returns the CSRF token for later changes.
+
+    Wrong passwords shut out the address that sent them (for that username, and after more of
+    them for every username), never the collector: knowing a username is not enough to lock
+    someone out. The same holds for unknown usernames, so the answers reveal nobody.
+    """
+    address, username = client_address(request), body.username.casefold()
+    limiter.hit(Rule.LOGINS_PER_IP, address)
+    limiter.check(Rule.LOGIN_FAILURES_PER_IP, address)
+    limiter.check(Rule.LOGIN_FAILURES_PER_IP_AND_USER, address, username)
     try:
         collector = authenticate(session, username=body.username, password=body.password)
     except LoginRefused:
-        # The failure count must be kept even though the request fails.
+        limiter.count(Rule.LOGIN_FAILURES_PER_IP, address)
+        limiter.count(Rule.LOGIN_FAILURES_PER_IP_AND_USER, address, username)
+        # The audit record of the failure must be kept even though the request fails.
         session.commit()
         raise ApiError(
             401, "login_refused", "Wrong username or password, or the account is locked."
