@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.access_log import install_access_log_redaction
 from api.chat.endpoints import router as chat_router
 from api.console.endpoints import router as console_router
 from api.deps import SessionDep
@@ -61,6 +62,7 @@ def create_app(
 ) -> FastAPI:
     """The api, wired to the configured database, Rasa server, SMS transport and rate limits."""
     settings = settings or get_settings()
+    install_access_log_redaction()
     owned_engine = None
     if sessions is None:
         owned_engine = make_engine(settings.database_url)

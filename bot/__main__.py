@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -204,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("username")
     token.set_defaults(func=_api_token)
     args = parser.parse_args(argv)
+    # The database, logs and reports the commands write hold personal data: owner only.
+    os.umask(0o077)
     try:
         return int(args.func(args))
     except ValidationError as error:
