@@ -257,3 +257,14 @@ def test_feed_uploads_have_their_own_larger_limit(small_bodies):
     _assert_too_large(
         small_bodies.post("/api/admin/portfolio/imports", content=chunked(), headers=headers)
     )
+
+
+def test_a_lost_redis_lets_requests_through_and_says_so(settings, sessions, demo_portfolio, caplog):
+    # Nothing listens on this port: every count fails.
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    app = _app(settings, sessions, redis_url=unreachable, rate_limit_chat_starts_per_ip="1/hour")
+    with TestClient(app) as client:
+        for person in demo_portfolio[:2]:
+            response = client.post("/api/chat/conversations", json={"phone": person.phone_e164})
+            assert response.status_code == 201
+    assert "rate limit store unavailable" in caplog.text
