@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from api.request_limits import RateLimiter
 from bot.conversations.turns import TurnRunner
 from bot.settings import Settings
 
@@ -29,6 +30,10 @@ def get_turns(request: Request) -> TurnRunner:
     return request.app.state.turns  # type: ignore[no-any-return]
 
 
+def get_rate_limiter(request: Request) -> RateLimiter:
+    return request.app.state.rate_limiter  # type: ignore[no-any-return]
+
+
 def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
@@ -38,3 +43,4 @@ def get_app_settings(request: Request) -> Settings:
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 TurnsDep = Annotated[TurnRunner, Depends(get_turns)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

@@ -9,6 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.request_limits import (
+    BodyTooLarge,
+    RateLimited,
+    body_too_large_response,
+    rate_limited_response,
+)
+
 
 class ApiError(Exception):
     """An answer to bad input or a refused request, with a stable code a client can act on."""
@@ -51,6 +58,14 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(_body(code, message or str(error)), status_code=status)
 
         app.add_exception_handler(exception, _handler)
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(_: Request, error: RateLimited) -> JSONResponse:
+        return rate_limited_response(error)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _body_too_large(_: Request, error: BodyTooLarge) -> JSONResponse:
+        return body_too_large_response(error)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.access_log import install_access_log_redaction
 from api.chat.endpoints import router as chat_router
 from api.console.endpoints import router as console_router
 from api.deps import SessionDep
@@ -19,6 +21,8 @@ from api.errors import install_error_handlers
 from api.payments.endpoints import router as payments_router
 from api.portfolio.endpoints import router as portfolio_router
 from api.reminders.endpoints import router as reminders_router
+from api.request_limits import BodySizeLimit, RateLimiter
+from api.security_headers import SecurityHeaders
 from api.simulator.endpoints import router as simulator_router
 from api.sms.endpoints import router as sms_router
 from bot.conversations.turns import TurnRunner
@@ -54,9 +58,11 @@ def create_app(
     sessions: sessionmaker[Session] | None = None,
     rasa: RasaClient | None = None,
     sms_transport: TransportFactory = default_sms_transport,
+    rate_limiter: RateLimiter | None = None,
 ) -> FastAPI:
-    """The api, wired to the configured database, Rasa server and SMS transport."""
+    """The api, wired to the configured database, Rasa server, SMS transport and rate limits."""
     settings = settings or get_settings()
+    install_access_log_redaction()
     owned_engine = None
     if sessions is None:
         owned_engine = make_engine(settings.database_url)
@@ -125,14 +131,29 @@ def create_app(
     app.state.sessions = sessions
     app.state.rasa = rasa
     app.state.turns = turns
+    app.state.rate_limiter = rate_limiter or RateLimiter.from_settings(settings)
     install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        default=settings.max_body_bytes,
+        by_path_prefix=[
+            ("/webhooks/", settings.max_webhook_body_bytes),
+            ("/api/admin/portfolio/imports", settings.max_upload_bytes),
+        ],
+    )
+    # Added last, so outermost: every answer gets the headers, refusals included.
+    app.add_middleware(
+        SecurityHeaders, https=settings.public_base_url.lower().startswith("https://")
+    )
+    app.mount("/assets", StaticFiles(directory=STATIC / "assets"), name="assets")
     app.include_router(chat_router)
     app.include_router(sms_router)
     app.include_router(portfolio_router)
     app.include_router(reminders_router)
     app.include_router(console_router)
     app.include_router(payments_router)
-    app.include_router(simulator_router)
+    if settings.simulator_enabled:
+        app.include_router(simulator_router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from datetime import UTC, datetime
+
+from pydantic import ValidationError
 
 from bot.portfolio.cli import register_portfolio_commands
 from bot.reminders.cli import register_reminder_commands
@@ -202,7 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("username")
     token.set_defaults(func=_api_token)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    # The database, logs and reports the commands write hold personal data: owner only.
+    os.umask(0o077)
+    try:
+        return int(args.func(args))
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"]).upper()
+            print(f"configuration refused: {where + ': ' if where else ''}{problem['msg']}")
+        return 2
 
 
 if __name__ == "__main__":

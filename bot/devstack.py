@@ -27,6 +27,39 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# Files the services create (logs, caches, a SQLite database) are their owner's alone.
+PRIVATE_UMASK = 0o077
+
+
+def private_directory(path: Path) -> Path:
+    """`path` as a directory only its owner can enter (created if missing)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def spawn_logged(
+    argv: list[str], *, log_path: Path, env: Mapping[str, str], cwd: Path = PROJECT_ROOT
+) -> subprocess.Popen[bytes]:
+    """Start `argv` in its own session, output appended to a log only its owner can read."""
+    private_directory(log_path.parent)
+    descriptor = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+        return subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdout=descriptor,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            umask=PRIVATE_UMASK,
+        )
+    finally:
+        os.close(descriptor)
+
+
 @dataclass(frozen=True)
 class Ports:
     api: int
@@ -132,19 +165,10 @@ class DevStack:
         """Start every service and wait until each answers; stop all of them on failure."""
         if not RASA_BIN.exists() or not MODEL_PATH.exists():
             raise StackFailed("Rasa or the trained model is missing: run `make train` first")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         for service in self._services:
-            log = open(self.log_dir / f"{service.name}.log", "ab")  # noqa: SIM115 - closed by the child
-            service.process = subprocess.Popen(
-                service.argv,
-                cwd=PROJECT_ROOT,
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+            service.process = spawn_logged(
+                service.argv, log_path=self.log_dir / f"{service.name}.log", env=self._env
             )
-            log.close()
         try:
             self._wait_ready(timeout)
         except BaseException:

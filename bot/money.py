@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 _SYMBOLS = {"CNY": "¥", "USD": "$", "HKD": "HK$", "EUR": "€", "GBP": "£"}
 # Every currency this project handles has two minor digits; a three-digit one must be added here.
 _MINOR_DIGITS = {"CNY": 2, "USD": 2, "HKD": 2, "EUR": 2, "GBP": 2}
+# An amount as a person types it: digits, optional thousands commas, optional decimals. No sign,
+# exponent, "Infinity" or "NaN"; at most 15 digits before the point.
+_TYPED_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,15})(?:\.[0-9]{1,10})?")
 
 
 def minor_digits(currency: str) -> int:
@@ -36,3 +40,14 @@ def format_money(amount_minor: int, currency: str) -> str:
     symbol = _SYMBOLS.get(currency)
     text = f"{amount:,.{minor_digits(currency)}f}"
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """A positive amount typed by a person (`1,250.50`) in minor units; ValueError if it is not."""
+    cleaned = text.strip()
+    if not _TYPED_AMOUNT.fullmatch(cleaned):
+        raise ValueError(f"{text[:40]!r} is not an amount like 1250.50")
+    minor = to_minor(Decimal(cleaned.replace(",", "")), currency)
+    if minor <= 0:
+        raise ValueError("the amount must be above zero")
+    return minor

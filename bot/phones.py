@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# ASCII digits only: `\d` would also take Arabic-Indic, full-width and other scripts' digits.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _SEPARATORS = re.compile(r"[\s\-().]")
 
 
@@ -13,4 +14,4 @@ def normalize_e164(text: str) -> str | None:
     compact = _SEPARATORS.sub("", text.strip())
     if compact.startswith("00"):
         compact = "+" + compact[2:]
-    return compact if _E164.match(compact) else None
+    return compact if _E164.fullmatch(compact) else None

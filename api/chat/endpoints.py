@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Request, status
 
 from api.chat.schemas import (
+    ConversationId,
     ConversationStarted,
     MessageOut,
     ReplyOut,
@@ -15,8 +16,9 @@ from api.chat.schemas import (
     TranscriptOut,
     TurnOut,
 )
-from api.deps import SessionDep, TurnsDep
+from api.deps import RateLimiterDep, SessionDep, TurnsDep
 from api.errors import ApiError
+from api.request_limits import Rule, client_address
 from bot.conversations.models import Channel, Conversation
 from bot.conversations.service import start_web_conversation, token_opens, transcript
 from bot.conversations.turns import InvalidChoice
@@ -45,8 +47,11 @@ def _authorized(
 
 
 @router.post("/conversations", status_code=status.HTTP_201_CREATED)
-def start_conversation(body: StartConversation, session: SessionDep) -> ConversationStarted:
+def start_conversation(
+    body: StartConversation, request: Request, session: SessionDep, limiter: RateLimiterDep
+) -> ConversationStarted:
     """Open a web chat for a mobile number; the identity check happens in the conversation."""
+    limiter.hit(Rule.CHAT_STARTS_PER_IP, client_address(request))
     phone = normalize_e164(body.phone)
     if phone is None:
         raise ApiError(
@@ -54,13 +59,14 @@ def start_conversation(body: StartConversation, session: SessionDep) -> Conversa
             "invalid_phone",
             "Enter your mobile number in international form, e.g. +8613800000000.",
         )
+    limiter.hit(Rule.CHAT_STARTS_PER_PHONE, phone)
     conversation, token = start_web_conversation(session, phone_e164=phone)
     return ConversationStarted(conversation_id=conversation.id, token=token)
 
 
 @router.post("/conversations/{conversation_id}/messages")
 def send_message(
-    conversation_id: str,
+    conversation_id: ConversationId,
     body: SendMessage,
     session: SessionDep,
     turns: TurnsDep,
@@ -85,7 +91,7 @@ def send_message(
 
 @router.get("/conversations/{conversation_id}/messages")
 def read_transcript(
-    conversation_id: str,
+    conversation_id: ConversationId,
     session: SessionDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> TranscriptOut:

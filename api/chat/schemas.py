@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field, model_validator
 
+from api.fields import Text
+
 MAX_MESSAGE_LENGTH = 1600
+# Conversation ids are opaque letters and digits; anything else names no conversation.
+ConversationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class StartConversation(BaseModel):
-    phone: str = Field(
+    phone: Text = Field(
         min_length=1, max_length=32, description="Mobile number, E.164 (+8613800000000)"
     )
 
@@ -22,8 +27,8 @@ class ConversationStarted(BaseModel):
 
 
 class SendMessage(BaseModel):
-    text: str | None = Field(default=None, max_length=MAX_MESSAGE_LENGTH)
-    payload: str | None = Field(
+    text: Text | None = Field(default=None, max_length=MAX_MESSAGE_LENGTH)
+    payload: Text | None = Field(
         default=None, max_length=200, description="A button payload from the latest bot message"
     )
 

@@ -6,7 +6,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -18,6 +17,7 @@ from api.console.auth import COOKIE, CallerDep
 from api.console.schemas import (
     AccountSummary,
     CaseDetail,
+    EscalationId,
     Login,
     Me,
     Note,
@@ -28,15 +28,17 @@ from api.console.schemas import (
     TextBody,
     TranscriptMessage,
 )
-from api.deps import SessionDep, SettingsDep
+from api.deps import RateLimiterDep, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.request_limits import Rule, client_address
 from bot.collectors.models import Collector, SessionKind
 from bot.collectors.service import LoginRefused, authenticate, issue_session, revoke_session
 from bot.conversations.models import Conversation, Message
 from bot.conversations.service import transcript
 from bot.handoff import cases
-from bot.handoff.models import CaseNote, Disposition, Escalation
-from bot.money import format_money, to_minor
+from bot.handoff.models import CaseNote, Disposition, Escalation, EscalationReason
+from bot.money import format_money, parse_amount
+from bot.persistence import utcnow
 from bot.settings import Settings
 
 router = APIRouter(prefix="/api/console", tags=["collector console"])
@@ -67,12 +69,30 @@ def _sla(settings: Settings) -> timedelta:
 
 
 @router.post("/login")
-def login(body: Login, response: Response, session: SessionDep, settings: SettingsDep) -> Me:
-    """Sign in; sets the session cookie and returns the CSRF token for later changes."""
+def login(
+    body: Login,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+) -> Me:
+    """Sign in; sets the session cookie and returns the CSRF token for later changes.
+
+    Wrong passwords shut out the address that sent them (for that username, and after more of
+    them for every username), never the collector: knowing a username is not enough to lock
+    someone out. The same holds for unknown usernames, so the answers reveal nobody.
+    """
+    address, username = client_address(request), body.username.casefold()
+    limiter.hit(Rule.LOGINS_PER_IP, address)
+    limiter.check(Rule.LOGIN_FAILURES_PER_IP, address)
+    limiter.check(Rule.LOGIN_FAILURES_PER_IP_AND_USER, address, username)
     try:
         collector = authenticate(session, username=body.username, password=body.password)
     except LoginRefused:
-        # The failure count must be kept even though the request fails.
+        limiter.count(Rule.LOGIN_FAILURES_PER_IP, address)
+        limiter.count(Rule.LOGIN_FAILURES_PER_IP_AND_USER, address, username)
+        # The audit record of the failure must be kept even though the request fails.
         session.commit()
         raise ApiError(
             401, "login_refused", "Wrong username or password, or the account is locked."
@@ -119,7 +139,7 @@ def list_cases(
     session: SessionDep,
     settings: SettingsDep,
     include_resolved: bool = False,
-    reason: str | None = None,
+    reason: EscalationReason | None = None,
 ) -> list[QueueItem]:
     """The queue: open cases and your own, most urgent first; supervisors see every queue."""
     entries = cases.queue(
@@ -135,7 +155,7 @@ def list_cases(
 
 @router.get("/escalations/{escalation_id}")
 def case_detail(
-    escalation_id: int, caller: CallerDep, session: SessionDep, settings: SettingsDep
+    escalation_id: EscalationId, caller: CallerDep, session: SessionDep, settings: SettingsDep
 ) -> CaseDetail:
     """The case with its transcript, account summary, notes and contact history."""
     escalation = cases.case_for(session, escalation_id=escalation_id, viewer=caller.collector)
@@ -213,7 +233,9 @@ def case_detail(
 
 
 @router.post("/escalations/{escalation_id}/claim")
-def claim_case(escalation_id: int, caller: CallerDep, session: SessionDep) -> dict[str, str]:
+def claim_case(
+    escalation_id: EscalationId, caller: CallerDep, session: SessionDep
+) -> dict[str, str]:
     """Take the case; refused with 409 when someone else already holds it."""
     escalation = cases.claim(session, escalation_id=escalation_id, collector=caller.collector)
     return {"status": escalation.status, "claimed_by": escalation.claimed_by or ""}
@@ -221,7 +243,7 @@ def claim_case(escalation_id: int, caller: CallerDep, session: SessionDep) -> di
 
 @router.post("/escalations/{escalation_id}/reassign")
 def reassign_case(
-    escalation_id: int, body: ReassignBody, caller: CallerDep, session: SessionDep
+    escalation_id: EscalationId, body: ReassignBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, str]:
     """Supervisors only: give the case to another collector."""
     to = session.scalars(select(Collector).where(Collector.username == body.username)).first()
@@ -235,7 +257,11 @@ def reassign_case(
 
 @router.post("/escalations/{escalation_id}/messages", status_code=202)
 def reply_to_cardholder(
-    escalation_id: int, body: TextBody, caller: CallerDep, session: SessionDep, request: Request
+    escalation_id: EscalationId,
+    body: TextBody,
+    caller: CallerDep,
+    session: SessionDep,
+    request: Request,
 ) -> dict[str, str]:
     """Answer on the conversation's channel (SMS through the outbox and its checks, or chat)."""
     cases.reply(
@@ -246,7 +272,7 @@ def reply_to_cardholder(
 
 @router.post("/escalations/{escalation_id}/notes", status_code=201)
 def add_note(
-    escalation_id: int, body: TextBody, caller: CallerDep, session: SessionDep
+    escalation_id: EscalationId, body: TextBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, str]:
     """An internal note: never sent to the cardholder."""
     cases.add_note(
@@ -257,25 +283,30 @@ def add_note(
 
 @router.post("/escalations/{escalation_id}/outcome")
 def record_outcome(
-    escalation_id: int, body: OutcomeBody, caller: CallerDep, session: SessionDep
+    escalation_id: EscalationId, body: OutcomeBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, str]:
     """Record what was agreed, with its disposition code."""
     details: dict[str, object] = {}
     if body.note:
         details["note"] = body.note
-    try:
-        escalation = session.get(Escalation, escalation_id)
-        currency = _currency_of(session, escalation)
-        for name in ("disputed_amount", "promised_amount"):
-            value = getattr(body, name)
-            if value:
-                details[f"{name}_minor"] = to_minor(Decimal(value.replace(",", "")), currency)
-    except (InvalidOperation, ValueError) as error:
-        raise ApiError(
-            422, "invalid_amount", f"Amounts are decimals with at most 2 places: {error}"
-        ) from None
+    currency = _currency_of(session, session.get(Escalation, escalation_id))
+    for name in ("disputed_amount", "promised_amount"):
+        value = getattr(body, name)
+        if value is None or not value.strip():
+            continue
+        try:
+            details[f"{name}_minor"] = parse_amount(value, currency)
+        except ValueError as error:
+            raise ApiError(
+                422,
+                "invalid_amount",
+                f"{name}: {error}. Amounts are above zero with at most 2 decimal places.",
+            ) from None
     if body.promised_date:
-        details["promised_date"] = body.promised_date
+        # A day behind UTC is still today somewhere the cardholder may live.
+        if body.promised_date < utcnow().date() - timedelta(days=1):
+            raise ApiError(422, "invalid_date", "promised_date is in the past.")
+        details["promised_date"] = body.promised_date.isoformat()
     if body.disposition is Disposition.DISPUTE_OPENED and "disputed_amount_minor" not in details:
         raise ApiError(422, "invalid_amount", "A dispute needs the disputed amount.")
     escalation = cases.record_outcome(
@@ -299,7 +330,11 @@ def _currency_of(session: Session, escalation: Escalation | None) -> str:
 
 @router.post("/escalations/{escalation_id}/resolve")
 def resolve_case(
-    escalation_id: int, body: ResolveBody, caller: CallerDep, session: SessionDep, request: Request
+    escalation_id: EscalationId,
+    body: ResolveBody,
+    caller: CallerDep,
+    session: SessionDep,
+    request: Request,
 ) -> dict[str, str]:
     """Close the case: give the conversation back to the bot, or end it."""
     rasa = request.app.state.rasa

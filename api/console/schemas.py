@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import BaseModel, Field, field_validator
 
+from api.fields import Text
 from bot.handoff.models import Disposition
+
+# Escalation ids are 32-bit integers in the database; larger ones cannot name a case.
+EscalationId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The case's number")]
 
 
 class Login(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=200)
 
 
 class Me(BaseModel):
@@ -77,17 +82,31 @@ class CaseDetail(QueueItem):
 
 
 class TextBody(BaseModel):
-    text: str = Field(min_length=1, max_length=1600)
+    text: Text = Field(min_length=1, max_length=1600)
 
 
 class OutcomeBody(BaseModel):
     disposition: Disposition
-    note: str | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(default=None, max_length=1000)
     disputed_amount: str | None = Field(
-        default=None, description="For dispute_opened: the amount on hold, e.g. 120.50"
+        default=None,
+        max_length=32,
+        description="For dispute_opened: the amount on hold, e.g. 120.50",
     )
-    promised_amount: str | None = None
-    promised_date: str | None = None
+    promised_amount: str | None = Field(
+        default=None, max_length=32, description="For promise_taken: e.g. 250.00"
+    )
+    promised_date: date | None = Field(
+        default=None, description="For promise_taken: YYYY-MM-DD, today or later"
+    )
+
+    @field_validator("promised_date", mode="before")
+    @classmethod
+    def _date_as_written(cls, value: Any) -> Any:
+        # A number would otherwise be read as a Unix timestamp.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("give the date as YYYY-MM-DD")
+        return value
 
 
 class ResolveBody(BaseModel):
@@ -95,4 +114,4 @@ class ResolveBody(BaseModel):
 
 
 class ReassignBody(BaseModel):
-    username: str
+    username: Text = Field(min_length=1, max_length=64)

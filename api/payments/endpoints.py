@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from html import escape
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import RateLimiterDep, SessionDep, SettingsDep
+from api.request_limits import RateLimited, Rule, client_address
 from bot.accounts.models import CardAccount
 from bot.money import format_money
 from bot.payments.links import InvalidLink, read_link_token
@@ -18,25 +19,42 @@ router = APIRouter(tags=["payments"], include_in_schema=False)
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:40px auto;padding:0 16px;
-color:#1d2330}}.box{{border:1px solid #dde2ea;border-radius:10px;padding:16px}}</style></head>
+<link rel="stylesheet" href="/assets/pay.css"></head>
 <body><h1>{title}</h1><div class="box">{body}</div></body></html>"""
 
 
 @router.get("/pay", response_class=HTMLResponse)
-def payment_page(t: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+def payment_page(
+    t: str, request: Request, session: SessionDep, settings: SettingsDep, limiter: RateLimiterDep
+) -> HTMLResponse:
     """Check the link; show the amount and the masked card the bank's page would collect for."""
+    address = client_address(request)
+    try:
+        # Guessing at tokens is throttled per address; people with good links are never held.
+        limiter.check(Rule.BAD_PAYMENT_LINKS_PER_IP, address)
+    except RateLimited as error:
+        body = (
+            "<p>Too many payment links that did not work came from your connection. "
+            f"Please try again in {error.retry_after} seconds.</p>"
+        )
+        return HTMLResponse(
+            _PAGE.format(title="Please wait", body=body),
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     try:
         claims = read_link_token(
             t, secret=settings.payment_link_secret.get_secret_value(), now=utcnow()
         )
     except InvalidLink:
+        limiter.count(Rule.BAD_PAYMENT_LINKS_PER_IP, address)
         body = (
             "<p>This payment link is invalid or has expired. Ask the assistant for a new one.</p>"
         )
         return HTMLResponse(_PAGE.format(title="Link not valid", body=body), status_code=400)
     account = session.get(CardAccount, claims.account_id)
     if account is None:
+        limiter.count(Rule.BAD_PAYMENT_LINKS_PER_IP, address)
         body = "<p>This payment link is not valid any more.</p>"
         return HTMLResponse(_PAGE.format(title="Link not valid", body=body), status_code=404)
     body = (

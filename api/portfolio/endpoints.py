@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from api.admin_auth import AdminDep
 from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError
+from api.fields import Text
 from bot.portfolio.models import FeedKind, ImportStatus
 from bot.portfolio.reading import FeedFormat
 from bot.portfolio.rejections import Rejection
@@ -84,8 +85,8 @@ async def import_file(
     kind: FeedKind | None = None,
     dry_run: bool = False,
     format: Annotated[FeedFormat | None, Query(description="csv or jsonl")] = None,
-    file_name: Annotated[str, Query(max_length=255)] = "upload",
-    actor: Annotated[str | None, Query(max_length=40)] = None,
+    file_name: Annotated[Text, Query(max_length=255)] = "upload",
+    actor: Annotated[Text | None, Query(max_length=40)] = None,
 ) -> Any:
     """Import the request body (CSV or JSON Lines) as an accounts or payments feed."""
     fmt = format or _format_of(request.headers.get("content-type", ""), file_name)

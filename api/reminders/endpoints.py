@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
 from api.admin_auth import AdminDep
 from api.deps import SessionDep, SettingsDep
@@ -16,10 +16,25 @@ from bot.reminders.planner import plan_reminders
 router = APIRouter(prefix="/api/admin/reminders", tags=["reminders"])
 
 
+# Moments a run may be planned for: the calendar maths steps days and weeks around `at`, which
+# the ends of Python's datetime range cannot take.
+EARLIEST_RUN = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_RUN = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 class RunIn(BaseModel):
     # The run's moment, with its zone; now when absent.
-    at: datetime | None = None
+    at: datetime | None = Field(
+        default=None, description="With its zone, between 2000 and 2100; now when absent"
+    )
     dry_run: bool = False
+
+    @field_validator("at")
+    @classmethod
+    def _within_range(cls, at: datetime | None) -> datetime | None:
+        if at is not None and at.tzinfo is not None and not EARLIEST_RUN <= at < LATEST_RUN:
+            raise ValueError("must be between 2000 and 2100")
+        return at
 
 
 class RunOut(BaseModel):

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 
-from api.deps import SettingsDep
+from api.deps import RateLimiterDep, SettingsDep
 from api.errors import ApiError
+from api.request_limits import Rule, client_address
 from bot.messaging.outbox import record_status
 from bot.messaging.sms_gateway import InboundSms, InvalidSender, SmsGateway
 from bot.settings import Settings
@@ -31,8 +32,10 @@ async def signed_form(
     """The webhook's form parameters, or 403 when the Twilio signature does not match them."""
     form = await request.form()
     params = {key: str(value) for key, value in form.items()}
-    validator = RequestValidator(settings.webhook_auth_token)
-    if not signature or not validator.validate(public_url(settings, request), params, signature):
+    token = settings.webhook_auth_token
+    if token is None or not signature:
+        raise ApiError(403, "invalid_signature", "The X-Twilio-Signature header does not match.")
+    if not RequestValidator(token).validate(public_url(settings, request), params, signature):
         raise ApiError(403, "invalid_signature", "The X-Twilio-Signature header does not match.")
     return params
 
@@ -41,14 +44,18 @@ async def signed_form(
 async def inbound_sms(
     request: Request,
     settings: SettingsDep,
+    limiter: RateLimiterDep,
     background: BackgroundTasks,
     x_twilio_signature: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Store the SMS and acknowledge at once; the dialogue turn runs after the answer."""
+    limiter.hit(Rule.WEBHOOKS_PER_IP, client_address(request))
     params = await signed_form(request, settings, x_twilio_signature)
     missing = [name for name in ("MessageSid", "From") if not params.get(name)]
     if missing:
         raise ApiError(400, "missing_parameters", f"Missing: {', '.join(missing)}.")
+    # Counted only once the signature holds, so a forger cannot use up a real phone's allowance.
+    limiter.hit(Rule.SMS_PER_PHONE, params["From"].strip())
     gateway: SmsGateway = request.app.state.sms_gateway
     sms = InboundSms(params["MessageSid"], params["From"], params.get("Body", ""))
     try:
@@ -64,9 +71,11 @@ async def inbound_sms(
 async def message_status(
     request: Request,
     settings: SettingsDep,
+    limiter: RateLimiterDep,
     x_twilio_signature: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Record a delivery status Twilio reports for a message we sent."""
+    limiter.hit(Rule.WEBHOOKS_PER_IP, client_address(request))
     params = await signed_form(request, settings, x_twilio_signature)
     if not params.get("MessageSid") or not params.get("MessageStatus"):
         raise ApiError(400, "missing_parameters", "Missing: MessageSid or MessageStatus.")

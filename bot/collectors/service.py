@@ -17,8 +17,6 @@ from bot import audit
 from bot.collectors.models import Collector, ConsoleSession, Role, SessionKind
 from bot.persistence import utcnow
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = {SessionKind.BROWSER: timedelta(hours=12), SessionKind.API: timedelta(days=90)}
 MIN_PASSWORD_LENGTH = 12
 
@@ -67,7 +65,12 @@ def create_collector(
 
 
 def authenticate(session: Session, *, username: str, password: str) -> Collector:
-    """The collector with these credentials; repeated failures lock the account for a while."""
+    """The collector with these credentials; LoginRefused otherwise, audited.
+
+    Wrong passwords do not lock the account (anyone knowing a username could then lock its
+    collector out at will): the api throttles them per client address instead. An inactive
+    account, or one whose `locked_until` lies ahead, is refused.
+    """
     collector = session.scalars(
         select(Collector).where(Collector.username == username).with_for_update()
     ).first()
@@ -82,16 +85,11 @@ def authenticate(session: Session, *, username: str, password: str) -> Collector
     try:
         _hasher.verify(collector.password_hash, password)
     except (VerificationError, InvalidHashError):
+        # Failures since the last sign-in, for a supervisor's eye; nothing is decided on it.
         collector.failed_logins += 1
-        if collector.failed_logins >= MAX_FAILED_LOGINS:
-            collector.locked_until = now + LOCKOUT
-            collector.failed_logins = 0
-            audit.record(session, actor=f"collector:{username}", action="login.locked_out")
-        else:
-            audit.record(session, actor=f"collector:{username}", action="login.failed")
+        audit.record(session, actor=f"collector:{username}", action="login.failed")
         raise LoginRefused() from None
     collector.failed_logins = 0
-    collector.locked_until = None
     if _hasher.check_needs_rehash(collector.password_hash):
         collector.password_hash = _hasher.hash(password)
     audit.record(session, actor=f"collector:{username}", action="login.succeeded")

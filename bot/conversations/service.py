@@ -20,7 +20,8 @@ from bot.conversations.models import (
     Message,
     MessageStatus,
 )
-from bot.masking import mask_card_numbers
+from bot.masking import is_identity_question, mask_for_storage
+from bot.persistence import utcnow
 
 
 def _token_hash(token: str) -> str:
@@ -67,13 +68,23 @@ def record_inbound(
     text: str,
     provider_message_id: str | None = None,
 ) -> Message:
-    """Store what the cardholder wrote, with any full card number masked."""
+    """Store what the cardholder wrote, without card data, dates of birth or identity answers.
+
+    An identity answer is recognised by the question before it: the latest message sent to the
+    cardholder. The dialogue model still gets the words as typed (card data masked), so the
+    identity check reads them from its own tracker, never from this table.
+    """
+    asked = last_outbound_text(session, conversation.id)
     message = Message(
         conversation_id=conversation.id,
         direction=Direction.INBOUND,
         author=Author.CARDHOLDER,
         channel=conversation.channel,
-        text=mask_card_numbers(text),
+        text=mask_for_storage(
+            text,
+            today=utcnow().date(),
+            answers_identity_question=asked is not None and is_identity_question(asked),
+        ),
         provider_message_id=provider_message_id,
         status=MessageStatus.RECEIVED,
     )
@@ -93,8 +104,18 @@ def last_offered_buttons(session: Session, conversation_id: str) -> list[dict[st
     return list(latest.buttons or []) if latest else []
 
 
+def last_outbound_text(session: Session, conversation_id: str) -> str | None:
+    """What was last sent to the cardholder in this conversation (the question being answered)."""
+    return session.scalar(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.OUTBOUND)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+
+
 def last_inbound_text(session: Session, conversation_id: str) -> str | None:
-    """The cardholder's latest words as stored (card numbers already masked)."""
+    """The cardholder's latest words as stored (card data and identity answers already hidden)."""
     return session.scalar(
         select(Message.text)
         .where(Message.conversation_id == conversation_id, Message.direction == Direction.INBOUND)

@@ -14,7 +14,7 @@ from bot.conversations.crisis import DISTRESS_INTENT, signals_self_harm
 from bot.conversations.models import Author, Conversation, ConversationState, MessageKind
 from bot.conversations.service import last_offered_buttons, record_inbound
 from bot.disclosure import pre_verification_violation
-from bot.masking import mask_card_numbers
+from bot.masking import mask_card_data
 from bot.messaging.outbox import enqueue
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.verification.service import load_conversation
@@ -65,8 +65,8 @@ class TurnOutcome:
 
 
 def text_for_bot(text: str) -> str:
-    """Cardholder text as the dialogue model may see it: no `/intent` command, no card number."""
-    return mask_card_numbers(text).strip().lstrip("/").strip()
+    """Cardholder text as the dialogue model may see it: no `/intent` command, no card data."""
+    return mask_card_data(text).strip().lstrip("/").strip()
 
 
 class TurnRunner:
@@ -124,7 +124,7 @@ class TurnRunner:
                     for_bot = None
                 return Received(
                     conversation_id,
-                    mask_card_numbers(shown),
+                    mask_card_data(shown),
                     for_bot,
                     ConversationState(conversation.state),
                     conversation.verified,

@@ -62,7 +62,10 @@ def payment_link(
 def read_link_token(token: str, *, secret: str, now: datetime) -> LinkClaims:
     """The claims of a valid, unexpired token; InvalidLink otherwise."""
     body, _, signature = token.partition(".")
-    if not body or not hmac.compare_digest(signature, _sign(secret, body)):
+    # A real token is ASCII throughout; anything else is refused before it reaches the HMAC.
+    if not body or not token.isascii():
+        raise InvalidLink("malformed")
+    if not hmac.compare_digest(signature.encode(), _sign(secret, body).encode()):
         raise InvalidLink("signature does not match")
     try:
         claims = json.loads(_unb64(body))
@@ -70,7 +73,7 @@ def read_link_token(token: str, *, secret: str, now: datetime) -> LinkClaims:
         parsed = LinkClaims(
             int(claims["account"]), int(claims["amount"]), str(claims["currency"]), expires
         )
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, OverflowError, OSError) as error:
         raise InvalidLink("malformed") from error
     if expires <= now:
         raise InvalidLink("expired")

@@ -135,27 +135,54 @@ def test_session_cookie_is_httponly_and_strict(app, users):
     assert "httponly" in cookie and "samesite=strict" in cookie
 
 
-def test_repeated_wrong_passwords_lock_the_account(app, users):
-    with TestClient(app) as client:
+def _login(client, username, password=PASSWORD):
+    return client.post("/api/console/login", json={"username": username, "password": password})
+
+
+def test_wrong_passwords_shut_out_the_address_that_sent_them_not_the_collector(app, users):
+    """The rule: 5 wrong passwords for one username from one address stop that address trying
+    that username for 15 minutes; the collector still signs in from anywhere else."""
+    with (
+        TestClient(app, client=("203.0.113.9", 40000)) as attacker,
+        TestClient(app, client=("198.51.100.7", 40000)) as bobs_desk,
+    ):
+        for _ in range(5):
+            assert _login(attacker, "bob", "nope").status_code == 401
+        shut_out = _login(attacker, "bob")
+        assert shut_out.status_code == 429
+        assert int(shut_out.headers["retry-after"]) > 0
+        assert shut_out.json()["error"]["code"] == "rate_limited"
+        # The collector is not locked out: the right password works from another address.
+        assert _login(bobs_desk, "bob").status_code == 200
+        # An unknown username is treated exactly alike, so the answers reveal nobody.
         for _ in range(5):
             assert (
-                client.post(
-                    "/api/console/login", json={"username": "bob", "password": "nope"}
-                ).status_code
-                == 401
+                _login(attacker, "nobody", "nope").json() == _login(bobs_desk, "bob", "nope").json()
             )
-        locked = client.post("/api/console/login", json={"username": "bob", "password": PASSWORD})
-        assert locked.status_code == 401
-        assert (
-            client.post(
-                "/api/console/login", json={"username": "alice", "password": PASSWORD}
-            ).status_code
-            == 200
-        )
-        unknown = client.post(
-            "/api/console/login", json={"username": "nobody", "password": PASSWORD}
-        )
-        assert unknown.json() == locked.json()
+        assert _login(attacker, "nobody").status_code == 429
+        # Other usernames from the attacker's address are not held by bob's failures.
+        assert _login(attacker, "alice").status_code == 200
+
+
+def test_one_address_cannot_try_many_usernames(settings, sessions, users, rasa):
+    settings = settings.model_copy(update={"rate_limit_login_failures_per_ip": "3/hour"})
+    app = create_app(settings, sessions=sessions, rasa=RasaClient(rasa[0], "token", timeout=5))
+    with (
+        TestClient(app, client=("203.0.113.9", 40000)) as sprayer,
+        TestClient(app, client=("198.51.100.7", 40000)) as office,
+    ):
+        for username in ("alice", "bob", "sam"):
+            assert _login(sprayer, username, "nope").status_code == 401
+        refused = _login(sprayer, "alice")
+        assert refused.status_code == 429 and "retry-after" in refused.headers
+        assert _login(office, "alice").status_code == 200
+
+
+def test_sign_in_attempts_per_address_are_capped(settings, sessions, users, rasa):
+    settings = settings.model_copy(update={"rate_limit_logins_per_ip": "3/minute"})
+    app = create_app(settings, sessions=sessions, rasa=RasaClient(rasa[0], "token", timeout=5))
+    with TestClient(app) as client:
+        assert [_login(client, "alice").status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
 def test_one_collector_per_case_until_a_supervisor_reassigns(clients, case):

@@ -21,3 +21,16 @@ def test_typed_numbers_become_e164(typed, e164):
 )
 def test_numbers_that_are_not_e164_are_refused(typed):
     assert normalize_e164(typed) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+٨٦١٣٨٠٠٠٠٠٠٠٤",  # Arabic-Indic digits
+        "+８６１３８００００００４",  # full-width digits
+        "+86१३८००००००४",  # Devanagari digits after an ASCII country code
+        "+8613800000004\u0000",
+    ],
+)
+def test_digits_of_other_scripts_are_refused(typed):
+    assert normalize_e164(typed) is None
