@@ -66,6 +66,11 @@ def start_stack(
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.api}",
             "SMS_SEGMENTS_PER_SECOND": "100",
             "REMINDER_INTERVAL_SECONDS": "0",
+            # Every chat and text of the suite comes from loopback: the limits are tested in
+            # tests/api, not here.
+            "RATE_LIMIT_CHAT_STARTS_PER_IP": "10000/minute",
+            "RATE_LIMIT_CHAT_STARTS_PER_PHONE": "10000/hour",
+            "RATE_LIMIT_SMS_PER_PHONE": "10000/minute",
             **(env or {}),
         },
         log_dir=log_dir,
