@@ -150,8 +150,12 @@ def _instalments(instalments: tuple[int, ...] | list[int], currency: str) -> str
 
 
 def _chosen(tracker: Tracker, quotes: list[PlanQuote]) -> PlanQuote | None:
-    months = tracker.get_slot("plan_months")
-    return next((q for q in quotes if months is not None and q.months == int(months)), None)
+    """The quote for the term in the slot; None unless it is one of the product table's terms."""
+    try:
+        months = float(tracker.get_slot("plan_months"))
+    except (TypeError, ValueError):
+        return None
+    return next((q for q in quotes if q.months == months), None)
 
 
 class ActionAskPlanConfirmed(Action):
