@@ -75,13 +75,13 @@ pytest: setup train
 test: setup train lint rasa-validate rasa-test nlu-eval pytest ## set up, then the whole suite (lint, Rasa data, Rasa stories, the NLU gate, pytest)
 
 lint: $(APP_VENV)/.installed ## ruff and mypy
-	$(PY) -m ruff check bot api actions tests migrations
-	$(PY) -m ruff format --check bot api actions tests migrations
+	$(PY) -m ruff check bot api actions rasa_channels tests migrations
+	$(PY) -m ruff format --check bot api actions rasa_channels tests migrations
 	$(PY) -m mypy bot api actions
 
 format: $(APP_VENV)/.installed ## format the code with ruff
-	$(PY) -m ruff format bot api actions tests migrations
-	$(PY) -m ruff check --fix bot api actions tests migrations
+	$(PY) -m ruff format bot api actions rasa_channels tests migrations
+	$(PY) -m ruff check --fix bot api actions rasa_channels tests migrations
 
 bench-import: $(APP_VENV)/.installed ## time a 1,000,000-row accounts import against PostgreSQL COPY (ROWS=..., needs local PostgreSQL)
 	$(PY) bench/import_accounts.py --rows $(or $(ROWS),1000000)
