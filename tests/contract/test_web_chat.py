@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from bot.audit import AuditEvent
@@ -13,6 +14,8 @@ from bot.disclosure import pre_verification_violation
 from bot.handoff.models import Escalation
 from bot.money import format_money
 from tests.contract.handset import Handset
+from tests.contract.test_handoff import CHROMIUM_FLAGS, chromium_path
+from tests.waiting import wait_for
 from tests.webchat import enter_code, start_chat, texted_codes
 
 pytestmark = pytest.mark.stack
@@ -193,3 +196,54 @@ def test_words_of_self_harm_go_to_a_person_with_the_emergency_advice(running_sta
         assert escalation.reason == "distress"
         # The summary quotes the cardholder, not the intent that stood in for their words.
         assert "i can't go on" in escalation.summary
+
+
+def test_the_chat_page_asks_for_the_texted_code_and_offers_a_new_chat_when_it_ends(
+    running_stack, artifacts_dir
+):
+    person = _pick(running_stack.portfolio, "M1", 1)
+    shots = artifacts_dir / "browser"
+    shots.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 480, "height": 900})
+        try:
+            page.goto(running_stack.stack.api_url + "/chat")
+            page.fill("#phone", person.phone_e164)
+            page.click("#start button[type=submit]")
+            expect(page.locator("#code-sent")).to_contain_text(person.phone_e164)
+            expect(page.locator("#composer")).to_be_hidden()
+            # The code is what the phone received (the outbox holds the text message).
+            code = wait_for(
+                lambda: texted_codes(running_stack.sessions, person.phone_e164), what="the code"
+            )[-1]
+            page.fill("#code", f"{(int(code) + 1) % 1_000_000:06d}")
+            page.click("#possession button[type=submit]")
+            expect(page.locator("#code-error")).to_contain_text("not right")
+            page.screenshot(path=str(shots / "chat-1-code.png"), full_page=True)
+
+            page.fill("#code", code)
+            page.click("#possession button[type=submit]")
+            expect(page.locator("#composer")).to_be_visible()
+            page.fill("#text", "hi")
+            page.press("#text", "Enter")
+            expect(page.locator(".msg.bot").last).to_contain_text("last 4 digits")
+            page.screenshot(path=str(shots / "chat-2-open.png"), full_page=True)
+
+            # Idle past the session's end: the next message is refused and the page says so.
+            with running_stack.sessions.begin() as session:
+                conversation = session.scalars(
+                    select(Conversation).where(
+                        Conversation.address == person.phone_e164, Conversation.channel == "web"
+                    )
+                ).one()
+                conversation.created_at = conversation.created_at - timedelta(hours=2)
+                conversation.last_seen_at = conversation.last_seen_at - timedelta(hours=1)
+            page.fill("#text", person.card_last4)
+            page.press("#text", "Enter")
+            expect(page.locator("#ended-message")).to_contain_text("start a new chat")
+            page.screenshot(path=str(shots / "chat-3-ended.png"), full_page=True)
+            page.click("#restart")
+            expect(page.locator("#phone")).to_be_visible()
+        finally:
+            browser.close()
