@@ -124,7 +124,13 @@ class ActionAskPlanMonths(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        _, quotes, currency = _quotes(tracker)
+        reason, quotes, currency = _quotes(tracker)
+        if reason == "not_verified":
+            dispatcher.utter_message(response="utter_verify_first")
+            return [SlotSet("plan_eligible", None)]
+        if not quotes:
+            dispatcher.utter_message(text=_REASONS.get(reason or "", _REASONS["risk_tier"]))
+            return [SlotSet("plan_eligible", False)]
         lines = "\n".join(describe_quote(q, currency) for q in quotes)
         dispatcher.utter_message(
             text=f"You can spread the overdue amount of "
