@@ -6,47 +6,28 @@ The issue's forged calls, replayed: `action_submit_promise` with made-up slots a
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations.service import start_web_conversation
-from bot.demo.seed import seed_demo_portfolio
+from bot.demo.seed import demo_cardholders, seed_demo_portfolio
 from bot.devstack import free_port
 from bot.persistence import utcnow
 from bot.persistence.session import make_engine, session_factory
 from bot.promises.models import PromiseToPay
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
+from tests.action_server import action_server, base_env, launch, stop
 from tests.actions.trackers import action_call
 from tests.conftest import AS_OF, TEST_HASH_KEY
-from tests.waiting import wait_for
 
 TOKEN = "action-server-test-secret"
-
-
-def _start(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "actions.server", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -60,12 +41,11 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
+@dataclass
 class Running:
-    def __init__(self, url: str, sessions, conversation_id: str, person) -> None:
-        self.url = url
-        self.sessions = sessions
-        self.conversation_id = conversation_id
-        self.person = person
+    url: str
+    sessions: sessionmaker[Session]
+    conversation_id: str
 
 
 @pytest.fixture(scope="module")
@@ -76,41 +56,16 @@ def server(template_database) -> Iterator[Running]:
     sessions = session_factory(engine)
     with sessions.begin() as session:
         seed_demo_portfolio(session, settings=settings, as_of=AS_OF)
-        from bot.demo.seed import demo_cardholders
-
         person = next(d for d in demo_cardholders() if d.stage == "M2-M3")
         conversation, _ = start_web_conversation(session, phone_e164=person.phone_e164)
         conversation.possession_proven_at = conversation.verified_at = utcnow()
         conversation_id = conversation.id
-    port = free_port()
-    env = {
-        **_base_env(),
-        "DATABASE_URL": database_url,
-        "VERIFICATION_HASH_KEY": TEST_HASH_KEY,
-        "ACTION_SERVER_TOKEN": TOKEN,
-    }
-    process = _start(env, "--port", str(port))
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _answers(url), timeout=60, what="the action server")
-        yield Running(url, sessions, conversation_id, person)
+        with action_server(database_url, TOKEN) as url:
+            yield Running(url, sessions, conversation_id)
     finally:
-        _stop(process)
         engine.dispose()
         template_database.drop(database_url)
-
-
-def _base_env() -> dict[str, str]:
-    import os
-
-    return {**os.environ, "ENVIRONMENT": "test", "PYTHONUNBUFFERED": "1"}
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _forged_promise(running: Running) -> dict:
@@ -186,12 +141,12 @@ def test_it_listens_on_loopback_only_by_default(server):
 
 
 def test_it_refuses_to_start_without_a_secret(tmp_path):
-    env = {**_base_env(), "ACTION_SERVER_TOKEN": "", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-    process = _start(env, "--port", str(free_port()))
+    env = base_env(ACTION_SERVER_TOKEN="", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    process = launch(env, "--port", str(free_port()))
     try:
         output, _ = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
-            _stop(process)
+            stop(process)
     assert process.returncode != 0
     assert b"ACTION_SERVER_TOKEN is empty" in output
