@@ -113,7 +113,7 @@ def test_rasas_http_api_needs_its_token(running_stack, verified_id):
 
 def test_failures_count_per_cardholder_across_web_chats_and_sms(running_stack):
     """The issue: three chats with three guesses each, then a fourth chat got the amount."""
-    person = [d for d in running_stack.portfolio if d.stage == "M1"][2]
+    person = [d for d in running_stack.portfolio if d.stage == "M1"][3]
     wrong = [date(1961, 1, 1), date(1962, 2, 2), date(1963, 3, 3)]
     replies = []
     for born in wrong[:2]:
