@@ -220,9 +220,3 @@ def release_identity_check(session: Session, *, conversation: Conversation, by: 
             cardholder_id=conversation.cardholder_id,
         )
     return was_locked
-
-
-def locked_for(session: Session, conversation: Conversation) -> bool:
-    """True when the identity check of the person behind `conversation` is locked."""
-    check = _find_check(session, conversation)
-    return check is not None and check.locked
