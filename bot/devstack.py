@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from secrets import token_urlsafe
+from secrets import token_hex
 
 import httpx
 
@@ -58,7 +58,7 @@ class StackSecrets:
 
     @classmethod
     def random(cls) -> StackSecrets:
-        return cls(*(token_urlsafe(24) for _ in range(3)))
+        return cls(*(token_hex(24) for _ in range(3)))
 
 
 @dataclass
@@ -121,8 +121,8 @@ class DevStack:
                     str(RASA_BIN),
                     "run",
                     "--enable-api",
-                    "--auth-token",
-                    rasa_token,
+                    # One argument, so a token that starts with "-" is not read as an option.
+                    f"--auth-token={rasa_token}",
                     "--interface",
                     "127.0.0.1",
                     "--port",
