@@ -89,15 +89,15 @@ test: setup train lint rasa-validate rasa-test nlu-eval pytest ## set up, then t
 lint: $(APP_VENV)/.installed ## ruff and mypy
 	$(PY) -m ruff check bot api actions tests migrations scripts bench
 	$(PY) -m ruff format --check bot api actions tests migrations scripts bench
-	$(PY) -m ruff check --target-version py310 nlu_pipeline
-	$(PY) -m ruff format --check --target-version py310 nlu_pipeline
+	$(PY) -m ruff check --target-version py310 nlu_pipeline rasa_channels
+	$(PY) -m ruff format --check --target-version py310 nlu_pipeline rasa_channels
 	$(PY) -m mypy bot api actions
 
 format: $(APP_VENV)/.installed ## format the code with ruff
 	$(PY) -m ruff format bot api actions tests migrations scripts bench
 	$(PY) -m ruff check --fix bot api actions tests migrations scripts bench
-	$(PY) -m ruff format --target-version py310 nlu_pipeline
-	$(PY) -m ruff check --fix --target-version py310 nlu_pipeline
+	$(PY) -m ruff format --target-version py310 nlu_pipeline rasa_channels
+	$(PY) -m ruff check --fix --target-version py310 nlu_pipeline rasa_channels
 
 bench-import: $(APP_VENV)/.installed ## time a 1,000,000-row accounts import against PostgreSQL COPY (ROWS=..., needs local PostgreSQL)
 	$(PY) bench/import_accounts.py --rows $(or $(ROWS),1000000)

@@ -9,8 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import conversation_of, unit_of_work
+from actions.runtime import conversation_of, settings, unit_of_work
 from bot.accounts.service import explain_account
+from bot.persistence import utcnow
+from bot.verification.service import verified_now
 
 
 class ActionExplainOverdue(Action):
@@ -22,7 +24,10 @@ class ActionExplainOverdue(Action):
     ) -> list[dict[str, Any]]:
         with unit_of_work() as session:
             conversation = conversation_of(session, tracker)
-            if not conversation.verified or conversation.cardholder is None:
+            if (
+                not verified_now(conversation, now=utcnow(), settings=settings())
+                or conversation.cardholder is None
+            ):
                 # The slot said verified but the record does not: trust the record.
                 return [SlotSet("verified", False)]
             accounts = conversation.cardholder.accounts

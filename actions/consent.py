@@ -9,10 +9,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.confirmation import ask, decide, done, ignore
-from actions.runtime import conversation_of, settings, unit_of_work
+from actions.runtime import CONFIRM_PHONE_FIRST, conversation_of, settings, unit_of_work
 from bot.conversations.models import Author, Channel, MessageKind
-from bot.messaging.consent import opt_out_confirmation, withdraw_consent
+from bot.messaging.consent import opt_out_confirmation, withdraw_for_conversation
 from bot.messaging.outbox import enqueue
+from bot.verification.possession import PossessionNotProven
 
 
 class ActionOptOut(Action):
@@ -28,14 +29,15 @@ class ActionOptOut(Action):
         confirmation = opt_out_confirmation(settings())
         with unit_of_work() as session:
             conversation = conversation_of(session, tracker)
-            # A web chat's address is the number the person gave, so both stop SMS to it.
-            withdrawn = withdraw_consent(
-                session,
-                channel=Channel.SMS,
-                address=conversation.address,
-                by="dialogue",
-                conversation_id=conversation.id,
-            )
+            # A web chat's address is the number the person gave (and proved they hold), so
+            # both stop SMS to it.
+            try:
+                withdrawn = withdraw_for_conversation(
+                    session, conversation=conversation, by="dialogue"
+                )
+            except PossessionNotProven:
+                dispatcher.utter_message(text=CONFIRM_PHONE_FIRST)
+                return done()
             if withdrawn and conversation.channel == Channel.SMS:
                 # Replies are refused from now on; only the one confirmation may go.
                 enqueue(

@@ -127,7 +127,13 @@ class ActionAskPlanMonths(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        _, quotes, currency = _quotes(tracker)
+        reason, quotes, currency = _quotes(tracker)
+        if reason == "not_verified":
+            dispatcher.utter_message(response="utter_verify_first")
+            return [SlotSet("plan_eligible", None)]
+        if not quotes:
+            dispatcher.utter_message(text=_REASONS.get(reason or "", _REASONS["risk_tier"]))
+            return [SlotSet("plan_eligible", False)]
         lines = "\n".join(describe_quote(q, currency) for q in quotes)
         dispatcher.utter_message(
             text=f"You can spread the overdue amount of "
@@ -153,8 +159,12 @@ def _instalments(instalments: tuple[int, ...] | list[int], currency: str) -> str
 
 
 def _chosen(tracker: Tracker, quotes: list[PlanQuote]) -> PlanQuote | None:
-    months = tracker.get_slot("plan_months")
-    return next((q for q in quotes if months is not None and q.months == int(months)), None)
+    """The quote for the term in the slot; None unless it is one of the product table's terms."""
+    try:
+        months = float(tracker.get_slot("plan_months"))
+    except (TypeError, ValueError):
+        return None
+    return next((q for q in quotes if q.months == months), None)
 
 
 class ActionAskPlanConfirmed(Action):

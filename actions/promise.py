@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -17,16 +17,34 @@ from actions.runtime import settings, unit_of_work, verified_account, yes_no_but
 from bot.money import format_money, to_decimal, to_minor
 from bot.persistence import utcnow
 from bot.promises.parsing import parse_amount_and_date
-from bot.promises.service import cardholder_today, check_promise, long_date, save_promise
+from bot.promises.service import (
+    PromiseRefused,
+    cardholder_today,
+    check_promise,
+    long_date,
+    record_promise,
+)
 
 _SLOTS = ("promise_amount", "promise_date", "promise_confirmed")
 
 
 def _as_minor(value: Any, currency: str) -> int | None:
-    """The slot's exact decimal string in minor units."""
-    if value is None:
+    """The slot's exact decimal string in minor units; None for anything else."""
+    if value is None or isinstance(value, bool):
         return None
-    return to_minor(Decimal(str(value)), currency)
+    try:
+        amount = Decimal(str(value))
+        return to_minor(amount, currency) if amount.is_finite() else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _as_date(value: Any) -> date | None:
+    """The slot's ISO date; None for anything else."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 class ValidatePromiseForm(FormValidationAction):
@@ -84,7 +102,7 @@ class ValidatePromiseForm(FormValidationAction):
             problems = check_promise(
                 account=account,
                 amount_minor=_as_minor(value, account.currency) if field == "amount" else None,
-                promised_date=date.fromisoformat(value) if field == "date" else None,
+                promised_date=_as_date(value) if field == "date" else None,
                 today=cardholder_today(conversation.cardholder.time_zone, utcnow()),
                 horizon_days=settings().promise_horizon_days,
             )
@@ -142,8 +160,14 @@ class ActionAskPromiseConfirmed(Action):
         with unit_of_work() as session:
             found = verified_account(session, tracker)
             currency = found[1].currency if found else "USD"
-        amount = _as_minor(tracker.get_slot("promise_amount"), currency) or 0
-        day = date.fromisoformat(str(tracker.get_slot("promise_date")))
+        amount = _as_minor(tracker.get_slot("promise_amount"), currency)
+        day = _as_date(tracker.get_slot("promise_date"))
+        if found is None:
+            dispatcher.utter_message(response="utter_verify_first")
+            return [SlotSet(slot, None) for slot in _SLOTS]
+        if amount is None or day is None:
+            dispatcher.utter_message(text="Sorry, how much can you pay, and by which day?")
+            return [SlotSet(slot, None) for slot in _SLOTS]
         dispatcher.utter_message(
             text=f"So you'll pay {format_money(amount, currency)} by {long_date(day)}. "
             "Is that right?",
@@ -173,20 +197,28 @@ class ActionSubmitPromise(Action):
                 dispatcher.utter_message(response="utter_verify_first")
                 return reset
             conversation, account = found
-            amount = _as_minor(tracker.get_slot("promise_amount"), account.currency) or 0
-            day = date.fromisoformat(str(tracker.get_slot("promise_date")))
-            save_promise(
-                session,
-                account=account,
-                conversation_id=conversation.id,
-                amount_minor=amount,
-                promised_date=day,
-                created_by="bot",
-            )
-            text = (
-                "Thank you. I've noted your promise to pay "
-                f"{format_money(amount, account.currency)} by {long_date(day)}. "
-                "We'll send you a reminder the day before."
-            )
-        dispatcher.utter_message(text=text)
+            assert conversation.cardholder is not None
+            # The form checked these, but the slots may have changed since: check them again.
+            try:
+                promise = record_promise(
+                    session,
+                    account=account,
+                    conversation_id=conversation.id,
+                    amount_minor=_as_minor(tracker.get_slot("promise_amount"), account.currency),
+                    promised_date=_as_date(tracker.get_slot("promise_date")),
+                    today=cardholder_today(conversation.cardholder.time_zone, utcnow()),
+                    horizon_days=settings().promise_horizon_days,
+                    created_by="bot",
+                )
+            except PromiseRefused as refused:
+                texts = [p.message for p in refused.problems]
+                texts.append("I haven't noted a promise. You can tell me an amount and a date.")
+            else:
+                texts = [
+                    "Thank you. I've noted your promise to pay "
+                    f"{format_money(promise.amount_minor, promise.currency)} by "
+                    f"{long_date(promise.promised_date)}. We'll send you a reminder the day before."
+                ]
+        for text in texts:
+            dispatcher.utter_message(text=text)
         return reset

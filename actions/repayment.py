@@ -11,10 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.confirmation import PENDING, ask, decide, done, ignore
-from actions.runtime import conversation_of, settings, unit_of_work, verified_account
+from actions.runtime import (
+    CONFIRM_PHONE_FIRST,
+    conversation_of,
+    settings,
+    unit_of_work,
+    verified_account,
+)
 from bot import audit
 from bot.conversations.models import Author, Channel, ConversationState, MessageKind
-from bot.messaging.consent import withdraw_consent
+from bot.messaging.consent import withdraw_for_conversation
 from bot.messaging.outbox import enqueue
 from bot.money import format_money
 from bot.payments.links import payment_link
@@ -26,6 +32,7 @@ from bot.promises.service import (
     payments_since,
     record_payment_claim,
 )
+from bot.verification.possession import PossessionNotProven
 
 REASON_BY_INTENT = {
     "reason_forgot": "forgot",
@@ -197,14 +204,13 @@ class ActionWrongNumber(Action):
         goodbye = "Sorry to have bothered you. We won't contact this number again."
         with unit_of_work() as session:
             conversation = conversation_of(session, tracker, for_update=True)
-            withdraw_consent(
-                session,
-                channel=Channel.SMS,
-                address=conversation.address,
-                by="dialogue",
-                conversation_id=conversation.id,
-                reason="wrong_party",
-            )
+            try:
+                withdraw_for_conversation(
+                    session, conversation=conversation, by="dialogue", reason="wrong_party"
+                )
+            except PossessionNotProven:
+                dispatcher.utter_message(text=CONFIRM_PHONE_FIRST)
+                return done()
             conversation.state = ConversationState.CLOSED
             sms = conversation.channel == Channel.SMS
             if sms:

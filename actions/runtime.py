@@ -10,11 +10,17 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.models import CardAccount
 from bot.conversations.models import Conversation
-from bot.persistence import session_scope
+from bot.persistence import session_scope, utcnow
 from bot.settings import Settings, get_settings
-from bot.verification.service import load_conversation
+from bot.verification.service import load_conversation, verified_now
+
+# What an action says when the web chat has not yet entered the code texted to its number.
+CONFIRM_PHONE_FIRST = (
+    "First, please enter the code we sent by text message to this number; then I can do that."
+)
 
 __all__ = [
+    "CONFIRM_PHONE_FIRST",
     "Settings",
     "conversation_of",
     "settings",
@@ -48,9 +54,16 @@ def conversation_of(
 
 
 def verified_account(session: Session, tracker: Tracker) -> tuple[Conversation, CardAccount] | None:
-    """The conversation and its card account, only when the database says the person is verified."""
+    """The conversation and its card account, only when the database says the person is verified.
+
+    Slots are never trusted for this: whatever the tracker says, the stored conversation decides.
+    """
     conversation = conversation_of(session, tracker)
     cardholder = conversation.cardholder
-    if not conversation.verified or cardholder is None or not cardholder.accounts:
+    if (
+        not verified_now(conversation, now=utcnow(), settings=settings())
+        or cardholder is None
+        or not cardholder.accounts
+    ):
         return None
     return conversation, cardholder.accounts[0]

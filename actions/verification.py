@@ -9,10 +9,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import conversation_of, settings, unit_of_work
+from actions.runtime import CONFIRM_PHONE_FIRST, conversation_of, settings, unit_of_work
 from bot.persistence import utcnow
 from bot.verification.parsing import parse_card_last4, parse_date_of_birth
-from bot.verification.service import verify_identity
+from bot.verification.possession import PossessionNotProven, possession_proven
+from bot.verification.service import stop_if_locked, verify_identity
 
 _RESET = {"card_last4": None, "date_of_birth": None}
 
@@ -39,7 +40,18 @@ class ValidateVerificationForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """Accept exactly 4 digits; refuse, and never keep, a full card number."""
+        """Accept exactly 4 digits; refuse, and never keep, a full card number.
+
+        A person whose identity check is locked (from any conversation) goes to a collector now.
+        """
+        with unit_of_work() as session:
+            conversation = conversation_of(session, tracker)
+            if not possession_proven(conversation):
+                dispatcher.utter_message(text=CONFIRM_PHONE_FIRST)
+                return {"card_last4": None}
+            outcome = stop_if_locked(session, conversation_id=conversation.id, settings=settings())
+        if outcome.locked:
+            return {**_RESET, "verification_locked": True}
         parsed = parse_card_last4(str(slot_value or ""))
         if parsed.value is not None:
             return {"card_last4": parsed.value}
@@ -70,13 +82,17 @@ class ValidateVerificationForm(FormValidationAction):
             card_last4 = tracker.get_slot("card_last4")
             if card_last4 is None:
                 return {"date_of_birth": None}
-            outcome = verify_identity(
-                session,
-                conversation_id=conversation.id,
-                card_last4=card_last4,
-                date_of_birth=parsed.value,
-                settings=config,
-            )
+            try:
+                outcome = verify_identity(
+                    session,
+                    conversation_id=conversation.id,
+                    card_last4=card_last4,
+                    date_of_birth=parsed.value,
+                    settings=config,
+                )
+            except PossessionNotProven:
+                dispatcher.utter_message(text=CONFIRM_PHONE_FIRST)
+                return dict(_RESET)
         if outcome.verified:
             return {**_RESET, "verified": True}
         if outcome.locked:

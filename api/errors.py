@@ -20,11 +20,20 @@ from api.request_limits import (
 class ApiError(Exception):
     """An answer to bad input or a refused request, with a stable code a client can act on."""
 
-    def __init__(self, status_code: int, code: str, message: str, **details: Any) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
+        self.headers = headers
         self.details = details
 
 
@@ -36,8 +45,14 @@ def _domain_errors() -> dict[type[Exception], tuple[int, str, str | None]]:
     """Domain exceptions and how the api answers them (None: the exception's own message)."""
     from bot.handoff.cases import CaseConflict, CaseForbidden, CaseNotFound
     from bot.rasa_client import RasaUnavailable
+    from bot.verification.possession import PossessionNotProven
 
     return {
+        PossessionNotProven: (
+            403,
+            "possession_required",
+            "Enter the code we sent to your phone by text message first.",
+        ),
         CaseNotFound: (404, "case_not_found", "No such case."),
         CaseForbidden: (403, "case_forbidden", None),
         CaseConflict: (409, "case_conflict", None),
@@ -70,7 +85,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
         return JSONResponse(
-            _body(error.code, error.message, **error.details), status_code=error.status_code
+            _body(error.code, error.message, **error.details),
+            status_code=error.status_code,
+            headers=error.headers,
         )
 
     @app.exception_handler(RequestValidationError)

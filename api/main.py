@@ -70,6 +70,7 @@ def create_app(
     rasa = rasa or RasaClient(
         settings.rasa_url,
         settings.rasa_token.get_secret_value(),
+        channel_token=settings.rasa_channel_token.get_secret_value(),
         timeout=settings.rasa_timeout_seconds,
     )
     turns = TurnRunner(sessions, rasa)

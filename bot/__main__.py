@@ -123,7 +123,7 @@ def _api_token(args: argparse.Namespace) -> int:
 
 
 def _run(_: argparse.Namespace) -> int:
-    from bot.devstack import DevStack, Ports, StackFailed
+    from bot.devstack import DevStack, Ports, StackFailed, StackSecrets
 
     settings = get_settings()
     ports = Ports(
@@ -135,7 +135,7 @@ def _run(_: argparse.Namespace) -> int:
         ports=ports,
         env={},
         log_dir=PROJECT_ROOT / "var" / "log",
-        rasa_token=settings.rasa_token.get_secret_value(),
+        secrets=StackSecrets.from_settings(settings),
     )
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())

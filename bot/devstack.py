@@ -11,10 +11,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_hex
 
 import httpx
 
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL_PATH = PROJECT_ROOT / "models" / "collections.tar.gz"
@@ -71,6 +72,28 @@ class Ports:
         return cls(api=free_port(), rasa=free_port(), actions=free_port())
 
 
+@dataclass(frozen=True)
+class StackSecrets:
+    """What each process proves to the next: Rasa's HTTP API token, the secret of our input
+    channel (only the api drives a turn) and the action server's (only Rasa runs actions)."""
+
+    rasa_api: str
+    rasa_channel: str
+    action_server: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StackSecrets:
+        return cls(
+            rasa_api=settings.rasa_token.get_secret_value(),
+            rasa_channel=settings.rasa_channel_token.get_secret_value(),
+            action_server=settings.action_server_token.get_secret_value(),
+        )
+
+    @classmethod
+    def random(cls) -> StackSecrets:
+        return cls(*(token_hex(24) for _ in range(3)))
+
+
 @dataclass
 class _Service:
     name: str
@@ -89,17 +112,21 @@ class DevStack:
     """The three processes of the assistant on loopback, with logs under `log_dir`."""
 
     def __init__(
-        self, *, ports: Ports, env: Mapping[str, str], log_dir: Path, rasa_token: str
+        self, *, ports: Ports, env: Mapping[str, str], log_dir: Path, secrets: StackSecrets
     ) -> None:
         self.ports = ports
         self.log_dir = log_dir
+        self.secrets = secrets
+        rasa_token = secrets.rasa_api
         self._env = {
             **os.environ,
             **env,
             "RASA_URL": f"http://127.0.0.1:{ports.rasa}",
             "RASA_TOKEN": rasa_token,
+            # endpoints.yml and credentials.yml read these; the api and actions read settings.
+            "RASA_CHANNEL_TOKEN": secrets.rasa_channel,
+            "ACTION_SERVER_TOKEN": secrets.action_server,
             "ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}/webhook",
-            "SANIC_HOST": "127.0.0.1",
             "RASA_TELEMETRY_ENABLED": "false",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -109,7 +136,15 @@ class DevStack:
         self._services = [
             _Service(
                 "actions",
-                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
+                [
+                    python,
+                    "-m",
+                    "actions.server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports.actions),
+                ],
                 f"http://127.0.0.1:{ports.actions}/health",
                 signal.SIGTERM,
             ),
@@ -119,8 +154,8 @@ class DevStack:
                     str(RASA_BIN),
                     "run",
                     "--enable-api",
-                    "--auth-token",
-                    rasa_token,
+                    # One argument, so a token that starts with "-" is not read as an option.
+                    f"--auth-token={rasa_token}",
                     "--interface",
                     "127.0.0.1",
                     "--port",
@@ -160,6 +195,10 @@ class DevStack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.actions}"
 
     def start(self, *, timeout: float = 240.0) -> None:
         """Start every service and wait until each answers; stop all of them on failure."""

@@ -27,6 +27,7 @@ from bot.policy.models import ContactDecision, DecisionPoint
 from bot.portfolio.models import FeedKind, ImportStatus, PortfolioImport
 from bot.promises.models import PaymentClaim, PaymentClaimStatus, PromiseStatus, PromiseToPay
 from bot.reminders.models import Reminder, ReminderPurpose
+from bot.verification.models import IdentityCheck, PossessionCode
 
 __all__ = [
     "AuditEvent",
@@ -49,6 +50,7 @@ __all__ = [
     "EscalationReason",
     "EscalationStatus",
     "FeedKind",
+    "IdentityCheck",
     "ImportStatus",
     "InstalmentPlan",
     "Message",
@@ -59,6 +61,7 @@ __all__ = [
     "PaymentClaimStatus",
     "PlanStatus",
     "PortfolioImport",
+    "PossessionCode",
     "PromiseStatus",
     "PromiseToPay",
     "Reminder",

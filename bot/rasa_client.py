@@ -18,18 +18,29 @@ class BotMessage:
     buttons: list[dict[str, Any]] = field(default_factory=list)
 
 
+# The input channel of rasa_channels/gateway.py, and the header that carries its secret.
+CHANNEL_WEBHOOK = "/webhooks/gateway/webhook"
+CHANNEL_TOKEN_HEADER = "X-Gateway-Token"
+
+
 class RasaClient:
-    """Talks to one Rasa server; `transport` lets tests put a fake in front of it."""
+    """Talks to one Rasa server; `transport` lets tests put a fake in front of it.
+
+    `token` opens Rasa's HTTP API (trackers); `channel_token` is the secret our input channel
+    asks of every turn, so that only the api can drive one.
+    """
 
     def __init__(
         self,
         base_url: str,
         token: str,
         *,
+        channel_token: str = "",
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._token = token
+        self._channel_token = channel_token
         self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
 
     def close(self) -> None:
@@ -38,11 +49,12 @@ class RasaClient:
     def send_message(
         self, sender_id: str, text: str, metadata: dict[str, Any] | None = None
     ) -> list[BotMessage]:
-        """One user turn through the REST channel; the bot's replies in order."""
+        """One user turn through our input channel; the bot's replies in order."""
         try:
             response = self._http.post(
-                "/webhooks/rest/webhook",
+                CHANNEL_WEBHOOK,
                 json={"sender": sender_id, "message": text, "metadata": metadata or {}},
+                headers={CHANNEL_TOKEN_HEADER: self._channel_token},
             )
             response.raise_for_status()
             payload = response.json()

@@ -61,9 +61,14 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'collections.db'}"
 
     rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's HTTP API (--auth-token): trackers and events, used to resume after a hand-off.
     rasa_token: SecretStr = SecretStr("dev-only-change-me")
+    # Sent by the api to Rasa's input channel (rasa_channels/): only the api drives a turn.
+    rasa_channel_token: SecretStr = SecretStr("dev-only-change-me")
     rasa_timeout_seconds: float = 30.0
     action_server_url: str = "http://127.0.0.1:5055/webhook"
+    # Sent by Rasa to the action server (endpoints.yml): only Rasa runs actions.
+    action_server_token: SecretStr = SecretStr("dev-only-change-me")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
@@ -71,6 +76,14 @@ class Settings(BaseSettings):
     # Keys the date of birth hash; rotating it invalidates every stored verification fact.
     verification_hash_key: SecretStr = SecretStr("dev-only-change-me")
     max_verification_attempts: int = 3
+    # A web chat proves it holds the phone with a one-time code sent there by SMS.
+    possession_code_ttl_minutes: int = 10
+    possession_code_max_attempts: int = 5
+    possession_codes_per_hour: int = 3
+    # A web chat's token, and a verified SMS conversation, end after this long without activity
+    # or this long in all.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
 
     # SMS over Twilio; without an account SID and auth token the local simulator stands in.
     twilio_account_sid: str = ""
@@ -240,6 +253,8 @@ class Settings(BaseSettings):
 # Every secret setting; production refuses placeholders and weak values for each.
 _SECRETS = (
     "rasa_token",
+    "rasa_channel_token",
+    "action_server_token",
     "verification_hash_key",
     "admin_api_token",
     "payment_link_secret",

@@ -24,6 +24,24 @@ class StartConversation(BaseModel):
 class ConversationStarted(BaseModel):
     conversation_id: str
     token: str = Field(description="Bearer token for this conversation's further requests")
+    possession_required: bool = Field(
+        description="true until the code texted to the number is entered (always, at the start)"
+    )
+    code_expires_in_minutes: int
+
+
+class CodeSent(BaseModel):
+    status: str = Field(description="sent: a new code is on its way to the number")
+    code_expires_in_minutes: int
+
+
+class EnterCode(BaseModel):
+    # ASCII digits only: other scripts' digits are not what we texted.
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code texted to the number")
+
+
+class PossessionOut(BaseModel):
+    possession_proven: bool
 
 
 class SendMessage(BaseModel):
@@ -70,4 +88,5 @@ class TranscriptOut(BaseModel):
     conversation_id: str
     state: str
     verified: bool
+    possession_proven: bool
     messages: list[MessageOut]

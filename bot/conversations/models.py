@@ -56,6 +56,8 @@ class MessageKind(StrEnum):
 
     REPLY = "reply"
     KEYWORD_REPLY = "keyword_reply"
+    # A one-time code the person asked for just now (web chat possession check).
+    ONE_TIME_CODE = "one_time_code"
     OPT_OUT_CONFIRMATION = "opt_out_confirmation"
     REMINDER = "reminder"
     COLLECTOR = "collector"
@@ -75,8 +77,14 @@ class Conversation(Base):
     cardholder_id: Mapped[int | None] = mapped_column(ForeignKey("cardholders.id"), index=True)
     state: Mapped[ConversationState] = mapped_column(String(8), default=ConversationState.BOT)
     verified_at: Mapped[datetime | None] = mapped_column()
+    # Failures in this conversation; the lock itself is per person (bot.verification.models).
     failed_verification_count: Mapped[int] = mapped_column(Integer, default=0)
+    # When this conversation met a locked identity check and went to a collector.
     locked_at: Mapped[datetime | None] = mapped_column()
+    # When the web chat proved it holds the phone of `address` (a one-time code sent there).
+    possession_proven_at: Mapped[datetime | None] = mapped_column()
+    # When the person last wrote, or their web chat page last asked: idle sessions expire.
+    last_seen_at: Mapped[datetime | None] = mapped_column()
     # Why the cardholder has not paid, asked once (forgot, cash_flow, lost_income, ...).
     nonpayment_reason: Mapped[str | None] = mapped_column(String(24))
     # SHA-256 of the web chat's bearer token; the token itself is only ever held by the browser.

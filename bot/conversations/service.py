@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,12 +17,14 @@ from bot.conversations.models import (
     Author,
     Channel,
     Conversation,
+    ConversationState,
     Direction,
     Message,
     MessageStatus,
 )
 from bot.masking import is_identity_question, mask_for_storage
 from bot.persistence import utcnow
+from bot.settings import Settings
 
 
 def _token_hash(token: str) -> str:
@@ -54,6 +57,73 @@ def start_web_conversation(session: Session, *, phone_e164: str) -> tuple[Conver
     return conversation, token
 
 
+def open_sms_conversation(session: Session, address: str, *, settings: Settings) -> Conversation:
+    """The number's open SMS conversation, or a new one (row-locked either way).
+
+    A verified conversation whose session has expired is closed first, so whoever writes next
+    from the number starts again with the identity check.
+    """
+    conversation = session.scalars(
+        select(Conversation)
+        .where(
+            Conversation.channel == Channel.SMS,
+            Conversation.address == address,
+            Conversation.state != ConversationState.CLOSED,
+        )
+        .order_by(Conversation.created_at.desc())
+        .with_for_update()
+    ).first()
+    if conversation is not None and not (
+        conversation.state == ConversationState.BOT
+        and session_expired(conversation, now=utcnow(), settings=settings)
+    ):
+        return conversation
+    if conversation is not None:
+        conversation.state = ConversationState.CLOSED
+        audit.record(
+            session,
+            actor="api",
+            action="conversation.expired",
+            conversation_id=conversation.id,
+            cardholder_id=conversation.cardholder_id,
+        )
+    cardholder = find_cardholder_by_phone(session, address)
+    conversation = Conversation(
+        channel=Channel.SMS,
+        address=address,
+        cardholder_id=cardholder.id if cardholder else None,
+    )
+    session.add(conversation)
+    session.flush()
+    audit.record(
+        session,
+        actor="api",
+        action="conversation.started",
+        conversation_id=conversation.id,
+        cardholder_id=conversation.cardholder_id,
+        channel=Channel.SMS.value,
+    )
+    return conversation
+
+
+def session_expired(conversation: Conversation, *, now: datetime, settings: Settings) -> bool:
+    """True when the conversation's session is over: idle too long, or too old.
+
+    A web chat's session is its bearer token, from the start of the chat. On SMS, holding the
+    phone is proven by every message, so what expires is the verified state, from verification.
+    """
+    if conversation.channel == Channel.WEB:
+        started: datetime | None = conversation.created_at
+    else:
+        started = conversation.verified_at
+    if started is None:
+        return False
+    last_seen = max(conversation.last_seen_at or started, started)
+    return now - started > timedelta(hours=settings.session_max_hours) or (
+        now - last_seen > timedelta(minutes=settings.session_idle_minutes)
+    )
+
+
 def token_opens(conversation: Conversation, token: str) -> bool:
     """True when `token` is the bearer token of `conversation`."""
     if conversation.access_token_hash is None:
@@ -74,6 +144,7 @@ def record_inbound(
     cardholder. The dialogue model still gets the words as typed (card data masked), so the
     identity check reads them from its own tracker, never from this table.
     """
+    conversation.last_seen_at = utcnow()
     asked = last_outbound_text(session, conversation.id)
     message = Message(
         conversation_id=conversation.id,

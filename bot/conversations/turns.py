@@ -17,6 +17,7 @@ from bot.disclosure import pre_verification_violation
 from bot.masking import mask_card_data
 from bot.messaging.outbox import enqueue
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.verification.possession import require_possession
 from bot.verification.service import load_conversation
 
 logger = logging.getLogger(__name__)
@@ -93,10 +94,13 @@ class TurnRunner:
         """Store the inbound message and decide whether the bot answers it.
 
         `payload` is a button the person chose; it must be one the latest bot message offered.
+        A web chat that has not proved it holds the phone gets PossessionNotProven: nothing is
+        stored and the bot is not asked.
         """
         try:
             with self._sessions.begin() as session:
                 conversation = load_conversation(session, conversation_id, for_update=True)
+                require_possession(conversation)
                 if payload is not None:
                     chosen = next(
                         (

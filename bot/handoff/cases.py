@@ -17,6 +17,7 @@ from bot.handoff.hours import BusinessHours
 from bot.handoff.models import CaseNote, Disposition, Escalation, EscalationStatus
 from bot.messaging.outbox import enqueue
 from bot.persistence import utcnow
+from bot.verification.service import release_identity_check
 
 
 class CaseNotFound(LookupError):
@@ -220,9 +221,11 @@ def resolve(
     return_to_bot: bool,
     resume_bot: Callable[[str, bool], None],
 ) -> Escalation:
-    """Close the case and give the conversation back to the bot (lifting any lock) or end it.
+    """Close the case and give the conversation back to the bot or end it.
 
-    `resume_bot(conversation_id, unlocked)` tells Rasa first: if it fails, nothing changes here.
+    Giving back a conversation that met a locked identity check releases the lock for the
+    person, on every channel. `resume_bot(conversation_id, unlocked)` tells Rasa first: if it
+    fails, nothing changes here.
     """
     escalation = _held_by(session, escalation_id, collector)
     conversation = session.get(Conversation, escalation.conversation_id, with_for_update=True)
@@ -232,8 +235,7 @@ def resolve(
         resume_bot(conversation.id, unlocked)
         conversation.state = ConversationState.BOT
         if unlocked:
-            conversation.locked_at = None
-            conversation.failed_verification_count = 0
+            release_identity_check(session, conversation=conversation, by=_actor(collector))
     else:
         conversation.state = ConversationState.CLOSED
     escalation.status = EscalationStatus.RESOLVED

@@ -6,9 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit
+from bot.conversations.models import Channel, Conversation
 from bot.messaging.models import ContactConsent
 from bot.persistence import utcnow
 from bot.settings import Settings
+from bot.verification.possession import require_possession
 
 
 def _row(session: Session, channel: str, address: str) -> ContactConsent | None:
@@ -58,6 +60,26 @@ def withdraw_consent(
         reason=reason,
     )
     return True
+
+
+def withdraw_for_conversation(
+    session: Session, *, conversation: Conversation, by: str, reason: str = "opt_out"
+) -> bool:
+    """Stop SMS to the conversation's number because of what the person said in it.
+
+    A web chat's number is only what someone typed, so it must have proved it holds that phone
+    (PossessionNotProven otherwise): nobody opts out, or marks as a wrong party, a number that
+    is not theirs.
+    """
+    require_possession(conversation)
+    return withdraw_consent(
+        session,
+        channel=Channel.SMS,
+        address=conversation.address,
+        by=by,
+        conversation_id=conversation.id,
+        reason=reason,
+    )
 
 
 def restore_consent(

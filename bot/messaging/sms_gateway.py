@@ -6,19 +6,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import audit
-from bot.accounts.service import find_cardholder_by_phone
 from bot.conversations.models import (
     Author,
     Channel,
     Conversation,
-    ConversationState,
     MessageKind,
 )
-from bot.conversations.service import last_offered_buttons
+from bot.conversations.service import last_offered_buttons, open_sms_conversation
 from bot.conversations.turns import HOLDING_REPLY, DuplicateMessage, Received, TurnRunner
 from bot.messaging.consent import (
     consent_withdrawn,
@@ -71,7 +67,7 @@ class SmsGateway:
         if sender is None or sender != sms.sender.strip():
             raise InvalidSender(sms.sender)
         with self._sessions.begin() as session:
-            conversation = self._open_conversation(session, sender)
+            conversation = open_sms_conversation(session, sender, settings=self._settings)
             chosen = chosen_button(sms.body, last_offered_buttons(session, conversation.id))
             conversation_id = conversation.id
         try:
@@ -146,35 +142,3 @@ class SmsGateway:
     @staticmethod
     def _send(session: Session, conversation: Conversation, text: str, kind: MessageKind) -> None:
         enqueue(session, conversation=conversation, text=text, author=Author.SYSTEM, kind=kind)
-
-    @staticmethod
-    def _open_conversation(session: Session, sender: str) -> Conversation:
-        conversation = session.scalars(
-            select(Conversation)
-            .where(
-                Conversation.channel == Channel.SMS,
-                Conversation.address == sender,
-                Conversation.state != ConversationState.CLOSED,
-            )
-            .order_by(Conversation.created_at.desc())
-            .with_for_update()
-        ).first()
-        if conversation is not None:
-            return conversation
-        cardholder = find_cardholder_by_phone(session, sender)
-        conversation = Conversation(
-            channel=Channel.SMS,
-            address=sender,
-            cardholder_id=cardholder.id if cardholder else None,
-        )
-        session.add(conversation)
-        session.flush()
-        audit.record(
-            session,
-            actor="api",
-            action="conversation.started",
-            conversation_id=conversation.id,
-            cardholder_id=conversation.cardholder_id,
-            channel=Channel.SMS.value,
-        )
-        return conversation

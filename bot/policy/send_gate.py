@@ -197,6 +197,8 @@ def decide(request: SendRequest, policy: GatePolicy) -> Decision:
         return Decision(Outcome.BLOCK, "recipient opted out")
     if request.kind in (MessageKind.REPLY, MessageKind.KEYWORD_REPLY):
         return Decision(Outcome.ALLOW, "reply to the cardholder's message")
+    if request.kind is MessageKind.ONE_TIME_CODE:
+        return Decision(Outcome.ALLOW, "a one-time code the person just asked for")
     outreach = request.kind is MessageKind.REMINDER
     if outreach:
         for name, why in _OUTREACH_SUPPRESSIONS:

@@ -34,13 +34,14 @@ def check_promise(
     today: date,
     horizon_days: int,
 ) -> list[PromiseProblem]:
-    """What is wrong with a promise: amount above zero and not above what is overdue, date
-    from today to the horizon. Empty when it can be accepted."""
+    """What is wrong with a promise: amount above zero and not above what is overdue (less any
+    amount on hold for a dispute), date from today to the horizon. Empty when it can be
+    accepted."""
     problems = []
-    overdue = format_money(account.overdue_amount_minor, account.currency)
+    overdue = format_money(account.collectable_overdue_minor, account.currency)
     if amount_minor is not None and amount_minor <= 0:
         problems.append(PromiseProblem("amount", "The amount needs to be more than zero."))
-    elif amount_minor is not None and amount_minor > account.overdue_amount_minor:
+    elif amount_minor is not None and amount_minor > account.collectable_overdue_minor:
         problems.append(
             PromiseProblem("amount", f"That is more than the overdue amount of {overdue}.")
         )
@@ -56,6 +57,54 @@ def check_promise(
             )
         )
     return problems
+
+
+class PromiseRefused(ValueError):
+    """A promise that breaks the rules; nothing was stored."""
+
+    def __init__(self, problems: list[PromiseProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def record_promise(
+    session: Session,
+    *,
+    account: CardAccount,
+    conversation_id: str | None,
+    amount_minor: int | None,
+    promised_date: date | None,
+    today: date,
+    horizon_days: int,
+    created_by: str,
+) -> PromiseToPay:
+    """Check a confirmed promise against the rules again, then store it (PromiseRefused if not).
+
+    The check is repeated here, at the moment of storing, because what reaches this point (form
+    slots, a read-back) may have been changed since it was first checked.
+    """
+    problems = check_promise(
+        account=account,
+        amount_minor=amount_minor,
+        promised_date=promised_date,
+        today=today,
+        horizon_days=horizon_days,
+    )
+    if amount_minor is None:
+        problems.append(PromiseProblem("amount", "I don't have an amount for the promise."))
+    if promised_date is None:
+        problems.append(PromiseProblem("date", "I don't have a date for the promise."))
+    if problems:
+        raise PromiseRefused(problems)
+    assert amount_minor is not None and promised_date is not None
+    return save_promise(
+        session,
+        account=account,
+        conversation_id=conversation_id,
+        amount_minor=amount_minor,
+        promised_date=promised_date,
+        created_by=created_by,
+    )
 
 
 def long_date(day: date) -> str:

@@ -75,7 +75,7 @@ def test_a_pre_due_account_cannot_have_a_plan(sessions, settings, demo_portfolio
     person = first_in_stage(demo_portfolio, "pre-due")
     with sessions.begin() as session:
         conversation, _ = start_web_conversation(session, phone_e164=person.phone_e164)
-        conversation.verified_at = utcnow()
+        conversation.possession_proven_at = conversation.verified_at = utcnow()
         conversation_id = conversation.id
     slots, messages = _validate(_tracker(conversation_id, "can i pay in instalments"), domain)
     assert slots["plan_eligible"] is False

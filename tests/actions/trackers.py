@@ -39,3 +39,31 @@ def plain_tracker(sender_id: str, *, slots: dict[str, Any] | None = None) -> Tra
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+def action_call(
+    action: str,
+    sender_id: str,
+    *,
+    slots: dict[str, Any] | None = None,
+    text: str = "yes",
+    intent: str = "affirm",
+    domain: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The body Rasa 3.6 posts to the action server to run `action`."""
+    return {
+        "next_action": action,
+        "sender_id": sender_id,
+        "version": "3.6.21",
+        "domain": domain or {},
+        "tracker": {
+            "sender_id": sender_id,
+            "slots": {"verified": True, "verification_locked": False, **(slots or {})},
+            "latest_message": {"text": text, "intent": {"name": intent}, "entities": []},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }

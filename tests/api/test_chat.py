@@ -18,6 +18,7 @@ from bot.devstack import free_port
 from bot.rasa_client import RasaClient
 from tests.conftest import first_in_stage
 from tests.fakes import json_server
+from tests.webchat import open_chat
 
 
 @contextmanager
@@ -39,10 +40,8 @@ def client(settings, sessions, unreachable_rasa):
 
 
 def _start(client, phone):
-    response = client.post("/api/chat/conversations", json={"phone": phone})
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return body["conversation_id"], {"Authorization": f"Bearer {body['token']}"}
+    """A web chat for a cardholder's phone that has entered the code texted there."""
+    return open_chat(client, client.app.state.sessions, phone)
 
 
 def test_chat_page_is_served(client):
@@ -88,7 +87,9 @@ def test_bad_message_bodies_are_refused_and_nothing_is_stored(
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_request"
     with sessions() as session:
-        assert session.scalars(select(Message)).all() == []
+        assert (
+            session.scalars(select(Message).filter_by(conversation_id=conversation_id)).all() == []
+        )
 
 
 def test_a_payload_that_was_never_offered_is_refused(client, demo_portfolio):
@@ -161,7 +162,9 @@ def test_words_of_self_harm_reach_rasa_as_distress_whatever_the_model_would_say(
     assert [body["message"] for _, body in received] == ["/distress", "how much do i owe"]
     with sessions() as session:
         # The cardholder's words are what is kept and what a collector reads.
-        assert session.scalars(select(Message.text)).all() == ["i can't go on", "how much do i owe"]
+        assert session.scalars(
+            select(Message.text).filter_by(conversation_id=conversation_id)
+        ).all() == ["i can't go on", "how much do i owe"]
 
 
 def test_full_card_numbers_are_masked_before_storage_and_before_rasa(
@@ -178,7 +181,9 @@ def test_full_card_numbers_are_masked_before_storage_and_before_rasa(
             headers=auth,
         )
     with sessions() as session:
-        stored = session.scalars(select(Message.text)).all()
+        stored = session.scalars(
+            select(Message.text).filter_by(conversation_id=conversation_id)
+        ).all()
     assert stored == ["my card is **** 1111"]
     assert received[0][1]["message"] == "my card is **** 1111"
 
@@ -204,5 +209,7 @@ def test_a_disclosing_reply_before_verification_is_withheld_and_audited(
     [reply] = response.json()["replies"]
     assert "owe" not in reply["text"] and "$" not in reply["text"]
     with sessions() as session:
-        assert "owe" not in " ".join(session.scalars(select(Message.text)).all())
-        assert session.scalars(select(AuditEvent.action)).all()[-1] == "disclosure.withheld"
+        texts = session.scalars(select(Message.text).filter_by(conversation_id=conversation_id))
+        assert "owe" not in " ".join(texts)
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+        assert actions[-1] == "disclosure.withheld"

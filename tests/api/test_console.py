@@ -306,6 +306,56 @@ def test_resolving_a_lockout_lifts_the_lock_and_resets_the_check(
         assert not conversation.locked and conversation.failed_verification_count == 0
 
 
+def test_resolving_a_lockout_releases_the_cardholder_on_every_channel(
+    clients, sessions, settings, demo_portfolio
+):
+    """Locked from a web chat and SMS, released on one case: the person can verify again."""
+    from datetime import date
+
+    from bot.conversations.service import open_sms_conversation
+    from bot.verification.models import IdentityCheck
+    from bot.verification.service import verify_identity
+
+    person = demo_portfolio[3]
+
+    def attempt(conversation_id, born):
+        with sessions.begin() as session:
+            return verify_identity(
+                session,
+                conversation_id=conversation_id,
+                card_last4=person.card_last4,
+                date_of_birth=born,
+                settings=settings,
+            )
+
+    with sessions.begin() as session:
+        chat, _ = start_web_conversation(session, phone_e164=person.phone_e164)
+        chat.possession_proven_at = utcnow()
+        sms = open_sms_conversation(session, person.phone_e164, settings=settings)
+        chat_id, sms_id = chat.id, sms.id
+    for day in (1, 2, 3):
+        attempt(chat_id, date(1900, 1, day))
+    assert attempt(sms_id, person.date_of_birth).locked
+    with sessions() as session:
+        escalation_id = session.scalars(
+            select(Escalation.id).where(Escalation.conversation_id == chat_id)
+        ).one()
+    alice = clients["alice"]
+    alice.post(f"/api/console/escalations/{escalation_id}/claim")
+    resolved = alice.post(
+        f"/api/console/escalations/{escalation_id}/resolve", json={"return_to_bot": True}
+    )
+    assert resolved.status_code == 200
+    with sessions() as session:
+        check = session.scalars(select(IdentityCheck)).one()
+        assert check.locked_at is None and check.released_by == "collector:alice"
+    with sessions.begin() as session:
+        later, _ = start_web_conversation(session, phone_e164=person.phone_e164)
+        later.possession_proven_at = utcnow()
+        later_id = later.id
+    assert attempt(later_id, person.date_of_birth).verified
+
+
 def test_resolve_changes_nothing_when_the_bot_cannot_be_resumed(settings, sessions, users, case):
     from bot.devstack import free_port
 

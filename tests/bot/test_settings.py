@@ -19,6 +19,8 @@ def production(**overrides: str) -> Settings:
     values = {
         "environment": "production",
         "rasa_token": strong(),
+        "rasa_channel_token": strong(),
+        "action_server_token": strong(),
         "verification_hash_key": strong(),
         "admin_api_token": strong(),
         "payment_link_secret": strong(),
@@ -73,7 +75,14 @@ def test_production_starts_with_strong_secrets_and_twilio():
 
 @pytest.mark.parametrize(
     "secret",
-    ["rasa_token", "verification_hash_key", "admin_api_token", "payment_link_secret"],
+    [
+        "rasa_token",
+        "rasa_channel_token",
+        "action_server_token",
+        "verification_hash_key",
+        "admin_api_token",
+        "payment_link_secret",
+    ],
 )
 @pytest.mark.parametrize(
     ("value", "why"),

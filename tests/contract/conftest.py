@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.demo.seed import DemoCardholder, demo_cardholders, seed_demo_portfolio
-from bot.devstack import DevStack, Ports
+from bot.devstack import DevStack, Ports, StackSecrets
 from bot.persistence.session import make_engine, session_factory
 from bot.settings import Settings
 from tests.conftest import AS_OF, TEST_HASH_KEY
@@ -74,7 +74,7 @@ def start_stack(
             **(env or {}),
         },
         log_dir=log_dir,
-        rasa_token="contract-test-token",
+        secrets=StackSecrets.random(),
     )
     try:
         stack.start()

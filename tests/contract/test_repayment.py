@@ -20,7 +20,7 @@ pytestmark = pytest.mark.stack
 
 
 def _verified_chat(running_stack, person):
-    chat = Chat(running_stack.http, person.phone_e164)
+    chat = Chat(running_stack, person.phone_e164)
     chat.say("hi")
     chat.say(person.card_last4)
     replies = chat.say(person.date_of_birth.isoformat())
@@ -86,7 +86,7 @@ def test_a_promise_for_next_friday_read_back_and_confirmed(running_stack):
 
 def test_a_wrong_number_hears_nothing_about_the_account(running_stack):
     person = [d for d in running_stack.portfolio if d.stage == "M1"][5]
-    chat = Chat(running_stack.http, person.phone_e164)
+    chat = Chat(running_stack, person.phone_e164)
     chat.say("hi")
     replies = chat.say("wrong number, i don't know this bank")
     assert replies == ["Sorry to have bothered you. We won't contact this number again."]

@@ -47,15 +47,37 @@ async function api(path, options = {}) {
   if (conversation) headers["Authorization"] = "Bearer " + conversation.token;
   const response = await fetch(path, {...options, headers});
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error((body.error && body.error.message) || "Something went wrong.");
+  const message = (body.error && body.error.message) || "Something went wrong.";
+  // The chat's session is over (idle or open too long): only a new chat can go on.
+  if (response.status === 401 && conversation) { showEnded(message); throw new Error(message); }
+  if (!response.ok) throw new Error(message);
   return body;
 }
 
+function show(id) {
+  for (const part of ["start", "possession", "ended", "log", "composer"]) {
+    document.getElementById(part).hidden = !(part === id || (id === "chat" && (part === "log" || part === "composer")));
+  }
+}
+
 function openChat() {
-  document.getElementById("start").hidden = true;
-  log.hidden = false;
-  document.getElementById("composer").hidden = false;
+  show("chat");
   document.getElementById("text").focus();
+}
+
+function askForCode() {
+  show("possession");
+  document.getElementById("code-phone").textContent = conversation.phone || "your phone";
+  document.getElementById("code").focus();
+}
+
+function showEnded(message) {
+  if (polling) { clearInterval(polling); polling = null; }
+  sessionStorage.removeItem("conversation");
+  conversation = null;
+  statusLine.textContent = "";
+  document.getElementById("ended-message").textContent = message;
+  show("ended");
 }
 
 async function send(body, shownText) {
@@ -70,6 +92,7 @@ async function send(body, shownText) {
     seen += 1 + turn.replies.length;
     showState(turn.state);
   } catch (error) {
+    if (!conversation) return;  // the chat has ended; the page says so
     statusLine.innerHTML = "";
     const problem = document.createElement("span");
     problem.className = "error";
@@ -86,11 +109,42 @@ document.getElementById("start").addEventListener("submit", async (event) => {
   error.textContent = "";
   try {
     conversation = null;
-    conversation = await api("/api/chat/conversations",
-      {method: "POST", body: JSON.stringify({phone: document.getElementById("phone").value})});
+    const phone = document.getElementById("phone").value;
+    const started = await api("/api/chat/conversations", {method: "POST", body: JSON.stringify({phone})});
+    conversation = {conversation_id: started.conversation_id, token: started.token, phone};
     sessionStorage.setItem("conversation", JSON.stringify(conversation));
-    openChat();
+    askForCode();
   } catch (e) { error.textContent = e.message; }
+});
+
+document.getElementById("possession").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("code-error");
+  error.textContent = "";
+  document.getElementById("code-status").textContent = "";
+  try {
+    await api(`/api/chat/conversations/${conversation.conversation_id}/possession`,
+      {method: "POST", body: JSON.stringify({code: document.getElementById("code").value.trim()})});
+    openChat();
+  } catch (e) { if (conversation) error.textContent = e.message; }
+});
+
+document.getElementById("resend").addEventListener("click", async () => {
+  const error = document.getElementById("code-error");
+  const sent = document.getElementById("code-status");
+  error.textContent = sent.textContent = "";
+  try {
+    await api(`/api/chat/conversations/${conversation.conversation_id}/code`, {method: "POST"});
+    sent.textContent = "We've sent a new code.";
+  } catch (e) { if (conversation) error.textContent = e.message; }
+});
+
+document.getElementById("restart").addEventListener("click", () => {
+  log.innerHTML = "";
+  seen = 0;
+  document.getElementById("start-error").textContent = "";
+  show("start");
+  document.getElementById("phone").focus();
 });
 
 document.getElementById("composer").addEventListener("submit", (event) => {
@@ -106,12 +160,15 @@ document.getElementById("composer").addEventListener("submit", (event) => {
   if (!conversation) return;
   try {
     const history = await api(`/api/chat/conversations/${conversation.conversation_id}/messages`);
+    if (!history.possession_proven) { askForCode(); return; }
     openChat();
     for (const m of history.messages) addMessage(m.author, m.text, null);
     seen = history.messages.length;
     showState(history.state);
   } catch (e) {
-    sessionStorage.removeItem("conversation");
-    conversation = null;
+    if (conversation) {
+      sessionStorage.removeItem("conversation");
+      conversation = null;
+    }
   }
 })();
