@@ -27,8 +27,7 @@ def _escalations(stack: RunningStack, conversation_id: str) -> list[Escalation]:
 
 def test_a_typed_restart_gets_the_ordinary_fallback_not_the_crisis_reply(running_stack):
     person = _pick(running_stack.portfolio, "M1", 3)
-    chat = Chat(running_stack.http, person.phone_e164)
-    chat.say("hi")
+    chat = Chat(running_stack, person.phone_e164)
     replies = chat.say("/restart")
     assert any(FALLBACK in reply for reply in replies), replies
     assert not any("emergency" in reply for reply in replies)
@@ -41,8 +40,7 @@ def test_a_typed_restart_gets_the_ordinary_fallback_not_the_crisis_reply(running
 )
 def test_questions_about_something_else_change_nothing(running_stack, text):
     person = _pick(running_stack.portfolio, "M2-M3", 2)
-    chat = Chat(running_stack.http, person.phone_e164)
-    chat.say("hi")
+    chat = Chat(running_stack, person.phone_e164)
     replies = chat.say(text)
     assert any(FALLBACK in reply for reply in replies), replies
     assert _escalations(running_stack, chat.id) == []
@@ -51,7 +49,7 @@ def test_questions_about_something_else_change_nothing(running_stack, text):
 
 def test_paying_on_payday_is_a_promise_not_a_refusal(running_stack):
     person = _pick(running_stack.portfolio, "M1", 4)
-    chat = Chat(running_stack.http, person.phone_e164)
+    chat = Chat(running_stack, person.phone_e164)
     chat.say("hi")
     chat.say(person.card_last4)
     chat.say(person.date_of_birth.isoformat())
@@ -88,7 +86,7 @@ def test_an_opt_out_in_words_is_asked_about_then_the_button_confirms_it(cautious
 
 def test_a_no_to_the_wrong_number_question_keeps_the_number(cautious_stack):
     person = _pick(cautious_stack.portfolio, "M2-M3", 5)
-    chat = Chat(cautious_stack.http, person.phone_e164)
+    chat = Chat(cautious_stack, person.phone_e164)
     chat.say("hi")
     [question] = chat.say("wrong number, i don't know this bank")
     assert "is this not your card account" in question
