@@ -26,13 +26,13 @@ from api.main import create_app
 from bot.collectors.models import Role, SessionKind
 from bot.collectors.service import create_collector, issue_session
 from bot.conversations.service import start_web_conversation
-from bot.devstack import free_port
 from bot.handoff.models import EscalationReason
 from bot.handoff.service import escalate
 from bot.payments.links import InvalidLink, read_link_token
 from bot.persistence import utcnow
 from bot.rasa_client import RasaClient
 from tests.conftest import first_in_stage
+from tests.fakes import json_server
 
 ADMIN_TOKEN = secrets.token_urlsafe(32)
 NOT_FUZZED = {
@@ -74,10 +74,13 @@ def signed_in(sessions, demo_portfolio):
 @pytest.fixture
 def app(settings, sessions):
     settings = settings.model_copy(update={"admin_api_token": SecretStr(ADMIN_TOKEN)})
-    rasa = RasaClient(f"http://127.0.0.1:{free_port()}", "token", timeout=1)
-    app = create_app(settings, sessions=sessions, rasa=rasa)
-    with TestClient(app):  # runs the lifespan: the outbox and the SMS gateway exist
-        yield app
+    # A Rasa that answers every turn and event with nothing: a Rasa that is down gets a 503 by
+    # design (tests/api/test_chat.py), which is not what this run looks for.
+    with json_server(lambda path, body: (200, [])) as (rasa_url, _):
+        rasa = RasaClient(rasa_url, "token", timeout=5)
+        app = create_app(settings, sessions=sessions, rasa=rasa)
+        with TestClient(app):  # runs the lifespan: the outbox and the SMS gateway exist
+            yield app
 
 
 def _signed(case: Case, signed_in: dict[str, Any]) -> dict[str, str]:

@@ -28,6 +28,7 @@ from tests.conftest import first_in_stage
 from tests.fakes import json_server
 from tests.twilio_fake import FakeTwilio
 from tests.waiting import wait_for
+from tests.webchat import open_chat
 
 PUBLIC = "https://bank.example"
 TWILIO_TOKEN = "twilio-test-token"
@@ -105,9 +106,7 @@ def test_a_web_chat_keeps_no_identity_answer_or_card_data(
     person = first_in_stage(demo_portfolio, "M2-M3")
     app = create_app(settings, sessions=sessions, rasa=RasaClient(rasa_url, "t", timeout=5))
     with TestClient(app) as client:
-        started = client.post("/api/chat/conversations", json={"phone": person.phone_e164})
-        conversation_id = started.json()["conversation_id"]
-        auth = {"Authorization": f"Bearer {started.json()['token']}"}
+        conversation_id, auth = open_chat(client, sessions, person.phone_e164)
         for text in _what_the_cardholder_types(person):
             response = client.post(
                 f"/api/chat/conversations/{conversation_id}/messages",

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from api.main import create_app
 from api.request_limits import RateLimiter
-from bot.conversations.models import Conversation, Message
+from bot.conversations.models import Channel, Conversation, Message
 from bot.devstack import free_port
 from bot.rasa_client import RasaClient
 from tests.conftest import first_in_stage
@@ -59,7 +59,7 @@ def test_chat_starts_are_limited_per_address(settings, sessions, demo_portfolio)
         # Bad input counts too: an address cannot probe numbers without limit.
         _assert_limited(noisy.post("/api/chat/conversations", json={"phone": "12"}))
         assert other.post("/api/chat/conversations", json={"phone": phones[4]}).status_code == 201
-    assert _count(sessions, Conversation) == 4
+    assert _count(sessions, Conversation, Conversation.channel == Channel.WEB) == 4
 
 
 def test_chat_starts_are_limited_per_phone_number_from_any_address(
