@@ -289,7 +289,7 @@ def record_outcome(
     details: dict[str, object] = {}
     if body.note:
         details["note"] = body.note
-    currency = _currency_of(session, session.get(Escalation, escalation_id))
+    currency = cases.amount_currency(session, escalation_id)
     for name in ("disputed_amount", "promised_amount"):
         value = getattr(body, name)
         if value is None or not value.strip():
@@ -317,15 +317,6 @@ def record_outcome(
         details=details,
     )
     return {"disposition": escalation.disposition or ""}
-
-
-def _currency_of(session: Session, escalation: Escalation | None) -> str:
-    if escalation is None:
-        return "USD"
-    conversation = session.get(Conversation, escalation.conversation_id)
-    if conversation and conversation.cardholder and conversation.cardholder.accounts:
-        return conversation.cardholder.accounts[0].currency
-    return "USD"
 
 
 @router.post("/escalations/{escalation_id}/resolve")

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import audit
+from bot.accounts.service import account_for
 from bot.collectors.models import Collector
 from bot.conversations.models import Author, Conversation, ConversationState, MessageKind
 from bot.handoff.hours import BusinessHours
@@ -178,6 +179,14 @@ def add_note(session: Session, *, escalation_id: int, collector: Collector, text
     return note
 
 
+def amount_currency(session: Session, escalation_id: int) -> str:
+    """The currency a collector's amounts on this case are in: its account's, else USD."""
+    escalation = session.get(Escalation, escalation_id)
+    conversation = escalation and session.get(Conversation, escalation.conversation_id)
+    account = account_for(conversation.cardholder) if conversation else None
+    return account.currency if account else "USD"
+
+
 def record_outcome(
     session: Session,
     *,
@@ -192,10 +201,9 @@ def record_outcome(
     assert conversation is not None
     if disposition is Disposition.DISPUTE_OPENED:
         amount = int(details.get("disputed_amount_minor") or 0)
-        cardholder = conversation.cardholder
-        if cardholder is None or not cardholder.accounts:
+        account = account_for(conversation.cardholder)
+        if account is None:
             raise CaseConflict("a dispute needs a conversation with a known account")
-        account = cardholder.accounts[0]
         if not 0 < amount <= account.statement_balance_minor:
             raise CaseConflict("the disputed amount must be above 0 and within the balance")
         account.disputed_amount_minor = amount
