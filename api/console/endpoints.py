@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from api.bearer import bearer_token
 from api.console.auth import COOKIE, CallerDep
 from api.console.schemas import (
     AccountSummary,
@@ -117,7 +118,7 @@ def login(
 
 @router.post("/logout", status_code=204)
 def logout(caller: CallerDep, request: Request, response: Response, session: SessionDep) -> None:
-    token = request.cookies.get(COOKIE) or request.headers.get("Authorization", "")[7:]
+    token = request.cookies.get(COOKIE) or bearer_token(request.headers.get("Authorization")) or ""
     revoke_session(session, token=token)
     response.delete_cookie(COOKIE, path="/")
 
