@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from bot import audit
@@ -45,6 +45,16 @@ def _actor(collector: Collector) -> str:
     return f"collector:{collector.username}"
 
 
+def readable_cases(viewer: Collector) -> Select[Escalation]:
+    """The cases `viewer` may read and act on: open or their own (supervisors: all)."""
+    query = select(Escalation)
+    if not viewer.is_supervisor:
+        query = query.where(
+            (Escalation.claimed_by.is_(None)) | (Escalation.claimed_by == viewer.username)
+        )
+    return query
+
+
 def queue(
     session: Session,
     *,
@@ -55,15 +65,11 @@ def queue(
     reason: str | None = None,
 ) -> list[QueueEntry]:
     """Cases the viewer may see, most urgent first: open and their own (supervisors: all)."""
-    query = select(Escalation)
+    query = readable_cases(viewer)
     if not include_resolved:
         query = query.where(Escalation.status != EscalationStatus.RESOLVED)
     if reason:
         query = query.where(Escalation.reason == reason)
-    if not viewer.is_supervisor:
-        query = query.where(
-            (Escalation.claimed_by.is_(None)) | (Escalation.claimed_by == viewer.username)
-        )
     now = utcnow()
     entries = []
     for escalation in session.scalars(query.order_by(Escalation.priority, Escalation.created_at)):
@@ -85,7 +91,8 @@ def case_for(session: Session, *, escalation_id: int, viewer: Collector) -> Esca
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
         raise CaseNotFound(escalation_id)
-    if escalation.claimed_by not in (None, viewer.username) and not viewer.is_supervisor:
+    readable = readable_cases(viewer).where(Escalation.id == escalation_id)
+    if session.scalars(readable).first() is None:
         raise CaseForbidden("another collector holds this case")
     return escalation
 
