@@ -91,12 +91,13 @@ pytest: setup train
 
 test: setup train lint rasa-validate rasa-test nlu-eval pytest ## set up, then the whole suite (lint, Rasa data, Rasa stories, the NLU gate, pytest)
 
-lint: $(APP_VENV)/.installed ## ruff and mypy
+lint: $(APP_VENV)/.installed ## ruff, mypy and the import layers (pyproject.toml, [tool.importlinter])
 	$(PY) -m ruff check bot api actions tests migrations scripts bench
 	$(PY) -m ruff format --check bot api actions tests migrations scripts bench
 	$(PY) -m ruff check --target-version py310 nlu_pipeline rasa_channels
 	$(PY) -m ruff format --check --target-version py310 nlu_pipeline rasa_channels
 	$(PY) -m mypy bot api actions
+	$(APP_VENV)/bin/lint-imports --no-cache
 
 format: $(APP_VENV)/.installed ## format the code with ruff
 	$(PY) -m ruff format bot api actions tests migrations scripts bench
