@@ -20,12 +20,17 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: help setup run test train db demo-accounts rasa-validate rasa-test nlu-eval pytest lint format clean bench-nlu
+.PHONY: help setup chromium run test train db demo-accounts rasa-validate rasa-test nlu-eval pytest lint format clean bench-nlu
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed ## create both virtual environments (only when missing or the pins changed)
+setup: $(APP_VENV)/.installed $(RASA_VENV)/.installed chromium ## create both virtual environments (only when missing or the pins changed) and find Chromium
+
+# The browser tests drive the system's Chromium: installed from Debian when missing and this user
+# may install packages, otherwise a message naming the command to run.
+chromium:
+	@scripts/ensure-chromium
 
 $(APP_VENV)/.installed: requirements/app.lock
 	@$(PYTHON311) -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || \
@@ -86,12 +91,13 @@ pytest: setup train
 
 test: setup train lint rasa-validate rasa-test nlu-eval pytest ## set up, then the whole suite (lint, Rasa data, Rasa stories, the NLU gate, pytest)
 
-lint: $(APP_VENV)/.installed ## ruff and mypy
+lint: $(APP_VENV)/.installed ## ruff, mypy and the import layers (pyproject.toml, [tool.importlinter])
 	$(PY) -m ruff check bot api actions tests migrations scripts bench
 	$(PY) -m ruff format --check bot api actions tests migrations scripts bench
 	$(PY) -m ruff check --target-version py310 nlu_pipeline rasa_channels
 	$(PY) -m ruff format --check --target-version py310 nlu_pipeline rasa_channels
 	$(PY) -m mypy bot api actions
+	$(APP_VENV)/bin/lint-imports --no-cache
 
 format: $(APP_VENV)/.installed ## format the code with ruff
 	$(PY) -m ruff format bot api actions tests migrations scripts bench

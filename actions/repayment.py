@@ -19,9 +19,8 @@ from actions.runtime import (
     verified_account,
 )
 from bot import audit
-from bot.conversations.models import Author, Channel, ConversationState, MessageKind
-from bot.messaging.consent import withdraw_for_conversation
-from bot.messaging.outbox import enqueue
+from bot.conversations.models import ConversationState
+from bot.messaging.opt_out import opt_out
 from bot.money import format_money
 from bot.payments.links import payment_link
 from bot.persistence import utcnow
@@ -205,25 +204,21 @@ class ActionWrongNumber(Action):
         with unit_of_work() as session:
             conversation = conversation_of(session, tracker, for_update=True)
             try:
-                withdraw_for_conversation(
-                    session, conversation=conversation, by="dialogue", reason="wrong_party"
+                # The goodbye goes even to a number that had opted out already: it is the last.
+                to_show = opt_out(
+                    session,
+                    conversation=conversation,
+                    by="dialogue",
+                    confirmation=goodbye,
+                    reason="wrong_party",
+                    confirm_when_already_out=True,
                 )
             except PossessionNotProven:
                 dispatcher.utter_message(text=CONFIRM_PHONE_FIRST)
                 return done()
             conversation.state = ConversationState.CLOSED
-            sms = conversation.channel == Channel.SMS
-            if sms:
-                # Replies to this number are refused from now on; this goodbye is the last.
-                enqueue(
-                    session,
-                    conversation=conversation,
-                    text=goodbye,
-                    author=Author.SYSTEM,
-                    kind=MessageKind.OPT_OUT_CONFIRMATION,
-                )
-        if not sms:
-            dispatcher.utter_message(text=goodbye)
+        if to_show is not None:
+            dispatcher.utter_message(text=to_show)
         return done()
 
 

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import CardAccount
+from bot.accounts.service import account_for
 from bot.conversations.models import Conversation
 from bot.persistence import session_scope, utcnow
 from bot.settings import Settings, get_settings
@@ -59,11 +60,9 @@ def verified_account(session: Session, tracker: Tracker) -> tuple[Conversation, 
     Slots are never trusted for this: whatever the tracker says, the stored conversation decides.
     """
     conversation = conversation_of(session, tracker)
-    cardholder = conversation.cardholder
-    if (
-        not verified_now(conversation, now=utcnow(), settings=settings())
-        or cardholder is None
-        or not cardholder.accounts
-    ):
+    if not verified_now(conversation, now=utcnow(), settings=settings()):
         return None
-    return conversation, cardholder.accounts[0]
+    account = account_for(conversation.cardholder)
+    if account is None:
+        return None
+    return conversation, account

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
 
+from api.bearer import bearer_token
 from api.chat.schemas import (
     CodeSent,
     ConversationId,
@@ -44,7 +45,8 @@ def _authorized(
     session: SessionDep, settings: Settings, conversation_id: str, authorization: str | None
 ) -> Conversation:
     """The conversation the bearer token opens, while its session lasts (401 once it ended)."""
-    if not authorization or not authorization.startswith("Bearer "):
+    token = bearer_token(authorization)
+    if token is None:
         raise ApiError(
             401,
             "token_required",
@@ -54,7 +56,7 @@ def _authorized(
     if (
         conversation is None
         or conversation.channel != Channel.WEB
-        or not token_opens(conversation, authorization.removeprefix("Bearer "))
+        or not token_opens(conversation, token)
     ):
         raise ApiError(404, "conversation_not_found", "No conversation with that id and token.")
     now = utcnow()

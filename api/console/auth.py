@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.bearer import bearer_token
 from api.deps import SessionDep
 from api.errors import ApiError
 from bot.collectors.models import Collector, ConsoleSession, SessionKind
@@ -25,8 +26,7 @@ class Caller:
 
 def current_caller(request: Request, session: SessionDep) -> Caller:
     """The signed-in collector; 401 without a live session, 403 for a browser call without CSRF."""
-    authorization = request.headers.get("Authorization", "")
-    token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
+    token = bearer_token(request.headers.get("Authorization"))
     from_cookie = token is None
     token = token or request.cookies.get(COOKIE)
     found = session_for_token(session, token) if token else None

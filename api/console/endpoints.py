@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from api.bearer import bearer_token
 from api.console.auth import COOKIE, CallerDep
 from api.console.schemas import (
     AccountSummary,
@@ -117,7 +118,7 @@ def login(
 
 @router.post("/logout", status_code=204)
 def logout(caller: CallerDep, request: Request, response: Response, session: SessionDep) -> None:
-    token = request.cookies.get(COOKIE) or request.headers.get("Authorization", "")[7:]
+    token = request.cookies.get(COOKIE) or bearer_token(request.headers.get("Authorization")) or ""
     revoke_session(session, token=token)
     response.delete_cookie(COOKIE, path="/")
 
@@ -289,7 +290,7 @@ def record_outcome(
     details: dict[str, object] = {}
     if body.note:
         details["note"] = body.note
-    currency = _currency_of(session, session.get(Escalation, escalation_id))
+    currency = cases.amount_currency(session, escalation_id)
     for name in ("disputed_amount", "promised_amount"):
         value = getattr(body, name)
         if value is None or not value.strip():
@@ -317,15 +318,6 @@ def record_outcome(
         details=details,
     )
     return {"disposition": escalation.disposition or ""}
-
-
-def _currency_of(session: Session, escalation: Escalation | None) -> str:
-    if escalation is None:
-        return "USD"
-    conversation = session.get(Conversation, escalation.conversation_id)
-    if conversation and conversation.cardholder and conversation.cardholder.accounts:
-        return conversation.cardholder.accounts[0].currency
-    return "USD"
 
 
 @router.post("/escalations/{escalation_id}/resolve")

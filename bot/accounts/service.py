@@ -17,6 +17,13 @@ def find_cardholder_by_phone(session: Session, phone_e164: str) -> Cardholder | 
     return session.scalars(select(Cardholder).where(Cardholder.phone_e164 == phone_e164)).first()
 
 
+def account_for(cardholder: Cardholder | None) -> CardAccount | None:
+    """The card account a conversation with `cardholder` is about: their first, by id."""
+    if cardholder is None or not cardholder.accounts:
+        return None
+    return cardholder.accounts[0]
+
+
 def _long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 

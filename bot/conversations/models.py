@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.persistence import Base, utcnow
@@ -67,8 +67,22 @@ def _new_conversation_id() -> str:
     return uuid.uuid4().hex
 
 
+# Web chats may be open side by side; a number has one open SMS thread, which every path shares.
+_ONE_OPEN_SMS = "channel = 'sms' AND state <> 'closed'"
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
+    __table_args__ = (
+        Index(
+            "uq_conversations_open_sms_address",
+            "channel",
+            "address",
+            unique=True,
+            sqlite_where=text(_ONE_OPEN_SMS),
+            postgresql_where=text(_ONE_OPEN_SMS),
+        ),
+    )
 
     # Opaque and unguessable: it is also the Rasa sender id.
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_new_conversation_id)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import audit
@@ -57,22 +59,40 @@ def start_web_conversation(session: Session, *, phone_e164: str) -> tuple[Conver
     return conversation, token
 
 
+def open_sms_conversations() -> Select[Conversation]:
+    """Every open SMS conversation (at most one per number); callers narrow it."""
+    return select(Conversation).where(
+        Conversation.channel == Channel.SMS, Conversation.state != ConversationState.CLOSED
+    )
+
+
+def find_open_sms_conversation(
+    session: Session, address: str, *, for_update: bool = False
+) -> Conversation | None:
+    """The open SMS conversation of `address`, if there is one."""
+    statement = open_sms_conversations().where(Conversation.address == address)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalars(statement).one_or_none()
+
+
+def open_sms_conversation_ids(session: Session, addresses: Iterable[str]) -> dict[str, str]:
+    """The id of the open SMS conversation of each address that has one."""
+    statement = (
+        open_sms_conversations()
+        .where(Conversation.address.in_(list(addresses)))
+        .with_only_columns(Conversation.address, Conversation.id)
+    )
+    return {address: id_ for address, id_ in session.execute(statement).tuples()}
+
+
 def open_sms_conversation(session: Session, address: str, *, settings: Settings) -> Conversation:
     """The number's open SMS conversation, or a new one (row-locked either way).
 
     A verified conversation whose session has expired is closed first, so whoever writes next
     from the number starts again with the identity check.
     """
-    conversation = session.scalars(
-        select(Conversation)
-        .where(
-            Conversation.channel == Channel.SMS,
-            Conversation.address == address,
-            Conversation.state != ConversationState.CLOSED,
-        )
-        .order_by(Conversation.created_at.desc())
-        .with_for_update()
-    ).first()
+    conversation = find_open_sms_conversation(session, address, for_update=True)
     if conversation is not None and not (
         conversation.state == ConversationState.BOT
         and session_expired(conversation, now=utcnow(), settings=settings)
@@ -93,8 +113,15 @@ def open_sms_conversation(session: Session, address: str, *, settings: Settings)
         address=address,
         cardholder_id=cardholder.id if cardholder else None,
     )
-    session.add(conversation)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(conversation)
+    except IntegrityError:
+        # Another message from the number opened it first (uq_conversations_open_sms_address).
+        opened = find_open_sms_conversation(session, address, for_update=True)
+        if opened is None:
+            raise
+        return opened
     audit.record(
         session,
         actor="api",

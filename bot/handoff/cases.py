@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from bot import audit
+from bot.accounts.service import account_for
 from bot.collectors.models import Collector
 from bot.conversations.models import Author, Conversation, ConversationState, MessageKind
 from bot.handoff.hours import BusinessHours
@@ -44,6 +45,16 @@ def _actor(collector: Collector) -> str:
     return f"collector:{collector.username}"
 
 
+def readable_cases(viewer: Collector) -> Select[Escalation]:
+    """The cases `viewer` may read and act on: open or their own (supervisors: all)."""
+    query = select(Escalation)
+    if not viewer.is_supervisor:
+        query = query.where(
+            (Escalation.claimed_by.is_(None)) | (Escalation.claimed_by == viewer.username)
+        )
+    return query
+
+
 def queue(
     session: Session,
     *,
@@ -54,15 +65,11 @@ def queue(
     reason: str | None = None,
 ) -> list[QueueEntry]:
     """Cases the viewer may see, most urgent first: open and their own (supervisors: all)."""
-    query = select(Escalation)
+    query = readable_cases(viewer)
     if not include_resolved:
         query = query.where(Escalation.status != EscalationStatus.RESOLVED)
     if reason:
         query = query.where(Escalation.reason == reason)
-    if not viewer.is_supervisor:
-        query = query.where(
-            (Escalation.claimed_by.is_(None)) | (Escalation.claimed_by == viewer.username)
-        )
     now = utcnow()
     entries = []
     for escalation in session.scalars(query.order_by(Escalation.priority, Escalation.created_at)):
@@ -84,7 +91,8 @@ def case_for(session: Session, *, escalation_id: int, viewer: Collector) -> Esca
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
         raise CaseNotFound(escalation_id)
-    if escalation.claimed_by not in (None, viewer.username) and not viewer.is_supervisor:
+    readable = readable_cases(viewer).where(Escalation.id == escalation_id)
+    if session.scalars(readable).first() is None:
         raise CaseForbidden("another collector holds this case")
     return escalation
 
@@ -178,6 +186,14 @@ def add_note(session: Session, *, escalation_id: int, collector: Collector, text
     return note
 
 
+def amount_currency(session: Session, escalation_id: int) -> str:
+    """The currency a collector's amounts on this case are in: its account's, else USD."""
+    escalation = session.get(Escalation, escalation_id)
+    conversation = escalation and session.get(Conversation, escalation.conversation_id)
+    account = account_for(conversation.cardholder) if conversation else None
+    return account.currency if account else "USD"
+
+
 def record_outcome(
     session: Session,
     *,
@@ -192,10 +208,9 @@ def record_outcome(
     assert conversation is not None
     if disposition is Disposition.DISPUTE_OPENED:
         amount = int(details.get("disputed_amount_minor") or 0)
-        cardholder = conversation.cardholder
-        if cardholder is None or not cardholder.accounts:
+        account = account_for(conversation.cardholder)
+        if account is None:
             raise CaseConflict("a dispute needs a conversation with a known account")
-        account = cardholder.accounts[0]
         if not 0 < amount <= account.statement_balance_minor:
             raise CaseConflict("the disputed amount must be above 0 and within the balance")
         account.disputed_amount_minor = amount

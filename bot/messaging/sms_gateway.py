@@ -22,9 +22,9 @@ from bot.messaging.consent import (
     opt_in_confirmation,
     opt_out_confirmation,
     restore_consent,
-    withdraw_consent,
 )
 from bot.messaging.keywords import Keyword, keyword_in
+from bot.messaging.opt_out import opt_out
 from bot.messaging.outbox import enqueue
 from bot.messaging.sms_text import chosen_button
 from bot.phones import normalize_e164
@@ -101,19 +101,12 @@ class SmsGateway:
             address = conversation.address
             opted_out = consent_withdrawn(session, channel=Channel.SMS, address=address)
             if keyword is Keyword.OPT_OUT:
-                if withdraw_consent(
+                opt_out(
                     session,
-                    channel=Channel.SMS,
-                    address=address,
+                    conversation=conversation,
                     by="keyword",
-                    conversation_id=conversation.id,
-                ):
-                    self._send(
-                        session,
-                        conversation,
-                        opt_out_confirmation(self._settings),
-                        MessageKind.OPT_OUT_CONFIRMATION,
-                    )
+                    confirmation=opt_out_confirmation(self._settings),
+                )
                 return
             if keyword is Keyword.OPT_IN or (keyword is Keyword.YES and opted_out):
                 if restore_consent(

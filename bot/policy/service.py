@@ -11,6 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import CardAccount, Cardholder
+from bot.accounts.service import account_for
 from bot.conversations.models import (
     Channel,
     Conversation,
@@ -214,8 +215,8 @@ class SendGate:
             ).first()
             if reminder is not None:
                 account = session.get(CardAccount, reminder.account_id)
-            elif cardholder is not None and cardholder.accounts:
-                account = cardholder.accounts[0]
+            else:
+                account = account_for(cardholder)
             if account is not None:
                 suppressions = account_suppressions(
                     session,

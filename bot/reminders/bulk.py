@@ -159,12 +159,12 @@ JOIN (
 ) g ON g.account_id = d.account_id
 ORDER BY d.account_id
 """
-# The newest open SMS conversation of each number is the one a reminder goes on (as row by row).
+# The open SMS conversation of each number (bot.conversations.service.open_sms_conversations;
+# uq_conversations_open_sms_address holds it to one) is the one a reminder goes on.
 _OPEN_CONVERSATIONS = """
-SELECT address, max(id) AS id FROM conversations
+SELECT address, id FROM conversations
 WHERE channel = :sms AND state <> :closed
   AND address IN (SELECT phone FROM reminder_planned WHERE message_id IS NOT NULL)
-GROUP BY address
 """
 _NEW_CONVERSATIONS = f"""
 INSERT INTO conversations (id, channel, address, cardholder_id, state, failed_verification_count,

@@ -36,6 +36,7 @@ from bot.conversations.models import (
     MessageKind,
     MessageStatus,
 )
+from bot.conversations.service import open_sms_conversation_ids
 from bot.messaging.sms_text import segment_count
 from bot.policy.models import ContactDecision, DecisionPoint
 from bot.policy.send_gate import (
@@ -160,18 +161,7 @@ class _Writer:
     def conversations(self, rows: Sequence[Any]) -> dict[str, str]:
         """The open SMS conversation of each phone, started where there is none."""
         phones = {r.phone: r.cardholder_id for r in rows}
-        found = dict(
-            self.session.execute(
-                select(Conversation.address, func.max(Conversation.id))
-                .where(
-                    Conversation.channel == Channel.SMS,
-                    Conversation.address.in_(list(phones)),
-                    Conversation.state != ConversationState.CLOSED,
-                )
-                # One open conversation per number is the rule; the newest wins if not.
-                .group_by(Conversation.address)
-            ).all()
-        )
+        found = open_sms_conversation_ids(self.session, phones)
         missing = [
             {"id": uuid.uuid4().hex, "address": phone, "cardholder_id": holder}
             for phone, holder in phones.items()

@@ -16,6 +16,7 @@ from bot.conversations.models import (
     MessageKind,
     MessageStatus,
 )
+from bot.conversations.service import find_open_sms_conversation
 from bot.devstack import free_port
 from bot.messaging.consent import consent_withdrawn, withdraw_consent
 from bot.messaging.outbox import OutboxDispatcher, Pacer, enqueue, record_status
@@ -46,9 +47,11 @@ def _transport(base_url, *, timeout=2.0):
 
 def _queue(sessions, text="Hello from the bank", kind=MessageKind.REPLY, buttons=None):
     with sessions.begin() as session:
-        conversation = Conversation(channel=Channel.SMS, address=PHONE)
-        session.add(conversation)
-        session.flush()
+        conversation = find_open_sms_conversation(session, PHONE)
+        if conversation is None:
+            conversation = Conversation(channel=Channel.SMS, address=PHONE)
+            session.add(conversation)
+            session.flush()
         [message] = enqueue(
             session,
             conversation=conversation,
