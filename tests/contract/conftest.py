@@ -71,6 +71,9 @@ def start_stack(
             "RATE_LIMIT_CHAT_STARTS_PER_IP": "10000/minute",
             "RATE_LIMIT_CHAT_STARTS_PER_PHONE": "10000/hour",
             "RATE_LIMIT_SMS_PER_PHONE": "10000/minute",
+            # Many chats for one demo cardholder across the suite; the hourly limit of texted
+            # codes has its own tests (tests/api, tests/security).
+            "POSSESSION_CODES_PER_HOUR": "1000",
             **(env or {}),
         },
         log_dir=log_dir,
