@@ -10,12 +10,16 @@ having paid; everything else (card delivery, top-ups, exchange rates, PIN, ...) 
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Beside the project, as laid out for developers and CI (../shared/benchmarks/banking77).
-DEFAULT_DIR = ROOT.parent / "shared" / "benchmarks" / "banking77"
+# Beside the project, as laid out for developers and CI (../shared/benchmarks/banking77), unless
+# BANKING77 names the folder.
+DEFAULT_DIR = Path(
+    os.environ.get("BANKING77") or ROOT.parent / "shared" / "benchmarks" / "banking77"
+)
 
 TO_COLLECTIONS: dict[str, str] = {
     "card_payment_not_recognised": "dispute",
@@ -45,7 +49,7 @@ def read(split: str, folder: Path = DEFAULT_DIR) -> list[Question]:
     if not path.exists():
         raise FileNotFoundError(
             f"{path} not found: Banking77 is expected in ../shared/benchmarks/banking77 "
-            "(or pass its folder)"
+            "(or set BANKING77 to its folder)"
         )
     with path.open(newline="", encoding="utf-8") as handle:
         return [
