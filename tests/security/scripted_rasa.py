@@ -17,10 +17,9 @@ import json
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import yaml
 from rasa_sdk.executor import ActionExecutor
 
 from bot.rasa_client import CHANNEL_TOKEN_HEADER, CHANNEL_WEBHOOK
+from tests.fakes import json_server_with_headers
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
 
@@ -204,34 +204,12 @@ def scripted_rasa(channel_token: str) -> Iterator[tuple[str, ScriptedRasa]]:
     rasa = ScriptedRasa(channel_token)
     lock = threading.Lock()
 
-    class _Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length) or b"null")
-            if self.path != CHANNEL_WEBHOOK or self.headers.get(CHANNEL_TOKEN_HEADER) != (
-                rasa.channel_token
-            ):
-                rasa.refused += 1
-                status, payload = 401, {"error": "unauthorized"}
-            else:
-                with lock:
-                    status, payload = 200, rasa.turn(body["sender"], body["message"])
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def answer(path: str, body: Any, headers: Mapping[str, str]) -> tuple[int, Any]:
+        if path != CHANNEL_WEBHOOK or headers.get(CHANNEL_TOKEN_HEADER) != rasa.channel_token:
+            rasa.refused += 1
+            return 401, {"error": "unauthorized"}
+        with lock:
+            return 200, rasa.turn(body["sender"], body["message"])
 
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", rasa
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with json_server_with_headers(answer) as (url, _):
+        yield url, rasa
