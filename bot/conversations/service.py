@@ -48,14 +48,7 @@ def start_web_conversation(session: Session, *, phone_e164: str) -> tuple[Conver
     )
     session.add(conversation)
     session.flush()
-    audit.record(
-        session,
-        actor="api",
-        action="conversation.started",
-        conversation_id=conversation.id,
-        cardholder_id=conversation.cardholder_id,
-        channel=Channel.WEB.value,
-    )
+    _record_start(session, conversation)
     return conversation, token
 
 
@@ -122,15 +115,19 @@ def open_sms_conversation(session: Session, address: str, *, settings: Settings)
         if opened is None:
             raise
         return opened
+    _record_start(session, conversation)
+    return conversation
+
+
+def _record_start(session: Session, conversation: Conversation) -> None:
     audit.record(
         session,
         actor="api",
         action="conversation.started",
         conversation_id=conversation.id,
         cardholder_id=conversation.cardholder_id,
-        channel=Channel.SMS.value,
+        channel=Channel(conversation.channel).value,
     )
-    return conversation
 
 
 def session_expired(conversation: Conversation, *, now: datetime, settings: Settings) -> bool:
