@@ -109,8 +109,9 @@ class CalibratedLinearIntentClassifier(IntentClassifier, GraphComponent):
         """Which blocks exist, their width, whether sparse, and the IDF of each sparse block."""
         widths: dict[str, int] = {}
         sparse: dict[str, bool] = {}
-        for message in messages:
-            for origin, matrix in self._blocks(message).items():
+        blocks = [self._blocks(message) for message in messages]
+        for found in blocks:
+            for origin, matrix in found.items():
                 widths[origin] = matrix.shape[-1]
                 sparse[origin] = scipy.sparse.issparse(matrix)
         origins = sorted(widths)
@@ -124,8 +125,8 @@ class CalibratedLinearIntentClassifier(IntentClassifier, GraphComponent):
             if not sparse[origin]:
                 continue
             df = np.zeros(widths[origin])
-            for message in messages:
-                matrix = self._blocks(message).get(origin)
+            for found in blocks:
+                matrix = found.get(origin)
                 if matrix is not None:
                     df[scipy.sparse.csr_matrix(matrix).indices] += 1
             model[f"idf_{index}"] = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
@@ -134,12 +135,13 @@ class CalibratedLinearIntentClassifier(IntentClassifier, GraphComponent):
     def _matrix(self, messages: list[Message]) -> scipy.sparse.csr_matrix:
         assert self._model is not None
         model = self._model
+        blocks = [self._blocks(message) for message in messages]
         columns = []
         for index, origin in enumerate(model["origins"]):
             width = int(model["widths"][index])
             rows = []
-            for message in messages:
-                matrix = self._blocks(message).get(str(origin))
+            for found in blocks:
+                matrix = found.get(str(origin))
                 rows.append(
                     scipy.sparse.csr_matrix(matrix)
                     if matrix is not None and matrix.shape[-1] == width
